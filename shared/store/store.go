@@ -1,0 +1,116 @@
+// Package store defines the Store port: everything Aurum persists — source
+// records, profiles (golden records), the identifier index, merge redirects,
+// idempotency keys and the transactional outbox — and the contract every
+// implementation honours.
+//
+// Implementations live in subpackages, one per technology: store/embedded
+// (bbolt, local mode) and store/dynamo (DynamoDB). Both run the conformance
+// suite in store/storetest, in the style of go-cloud's drivertest.
+//
+// Errors are the portable kinds of package fault: ErrNotFound for a missing
+// item and ErrConflict for a failed optimistic check.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aurum-cdp/aurum/shared/events"
+	"github.com/aurum-cdp/aurum/shared/profile"
+)
+
+// Store persists Aurum's state. All methods are safe for concurrent use.
+type Store interface {
+	// Owners returns, for each identifier that is claimed, its owner: the
+	// profile that claimed it and the live profile it resolves to after
+	// following merge redirects. Unclaimed identifiers are absent.
+	Owners(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]Owner, error)
+	// Profile returns the live profile id resolves to, following merge
+	// redirects. A missing or erased id is fault.ErrNotFound.
+	Profile(ctx context.Context, id string) (profile.Profile, error)
+	// Resolve follows merge redirects from id to the live profile id
+	// without reading the profile.
+	Resolve(ctx context.Context, id string) (string, error)
+	// Record returns a stored source record and the profile it belongs to
+	// (as written; follow with Resolve).
+	Record(ctx context.Context, source, id string) (profile.Record, string, error)
+	// Seen reports which idempotency keys are already recorded.
+	Seen(ctx context.Context, keys []string) (map[string]bool, error)
+	// Events returns a profile's events, newest first, at most limit, after
+	// the opaque cursor ("" for the first page). It returns the cursor of
+	// the next page, "" when there is none. Events of profiles merged into
+	// id are included.
+	Events(ctx context.Context, profileID string, limit int, cursor string) ([]profile.Event, string, error)
+	// Commit applies change sets in order. Each change set is atomic: all
+	// of it or none of it is written. Commit stops at the first change set
+	// that fails its checks and returns fault.ErrConflict; the change sets
+	// before it may have been applied (each stays atomic and idempotent, so
+	// the caller re-reads and retries from the failed one).
+	Commit(ctx context.Context, changes ...Change) error
+	// Outbox returns up to limit unpublished events, oldest first.
+	Outbox(ctx context.Context, limit int) ([]events.Envelope, error)
+	// Ack removes published events from the outbox.
+	Ack(ctx context.Context, ids []string) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Owner is who holds a claimed identifier.
+type Owner struct {
+	// Claimant is the profile that claimed the identifier. After a merge it
+	// may be a redirect (merge cost stays bounded: identifiers are not
+	// rewritten when profiles merge).
+	Claimant string
+	// ProfileID is the live profile the claimant resolves to.
+	ProfileID string
+}
+
+// Change is one atomic change set, produced by the pipeline for one record.
+type Change struct {
+	// Keys are idempotency keys to record; the change fails with
+	// fault.ErrConflict if any of them is already recorded.
+	Keys []string
+	// Records to upsert, each attached to a profile.
+	Records []RecordWrite
+	// Profiles to write, each with an optimistic version check.
+	Profiles []ProfileWrite
+	// Redirects turn merged-away profiles into pointers to the survivor.
+	Redirects []Redirect
+	// Claims attach identifiers to profiles.
+	Claims []Claim
+	// Outbox events, published if and only if the change commits.
+	Outbox []events.Envelope
+}
+
+// RecordWrite stores a record under a profile. Its events are indexed for
+// Store.Events under that profile.
+type RecordWrite struct {
+	Record    profile.Record
+	ProfileID string
+}
+
+// ProfileWrite writes a profile body. ExpectVersion is the version the
+// stored profile must have (0: it must not exist yet); Profile.Version is
+// the new version and must be ExpectVersion+1.
+type ProfileWrite struct {
+	Profile       profile.Profile
+	ExpectVersion int64
+}
+
+// Redirect replaces profile From (which must be at version ExpectVersion)
+// with a pointer to profile To. Reads of From resolve to To.
+type Redirect struct {
+	From          string
+	To            string
+	ExpectVersion int64
+	At            time.Time
+}
+
+// Claim attaches Identifier to ProfileID. It fails with fault.ErrConflict
+// unless the identifier's current claimant is ExpectClaimant ("" means it
+// must be unclaimed).
+type Claim struct {
+	Identifier     profile.Identifier
+	ProfileID      string
+	ExpectClaimant string
+}
