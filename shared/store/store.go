@@ -29,7 +29,8 @@ type Store interface {
 	// redirects. A missing or erased id is fault.ErrNotFound.
 	Profile(ctx context.Context, id string) (profile.Profile, error)
 	// Resolve follows merge redirects from id to the live profile id
-	// without reading the profile.
+	// without reading the profile. An id without a redirect resolves to
+	// itself.
 	Resolve(ctx context.Context, id string) (string, error)
 	// Record returns a stored source record and the profile it belongs to
 	// (as written; follow with Resolve).
@@ -38,8 +39,9 @@ type Store interface {
 	Seen(ctx context.Context, keys []string) (map[string]bool, error)
 	// Events returns a profile's events, newest first, at most limit, after
 	// the opaque cursor ("" for the first page). It returns the cursor of
-	// the next page, "" when there is none. Events of profiles merged into
-	// id are included.
+	// the next page, "" when there is none (a non-empty cursor may lead to
+	// an empty last page). id is resolved as in Profile; events of profiles
+	// merged into it are included. An id without events yields none.
 	Events(ctx context.Context, profileID string, limit int, cursor string) ([]profile.Event, string, error)
 	// Commit applies change sets in order. Each change set is atomic: all
 	// of it or none of it is written. Commit stops at the first change set
@@ -66,6 +68,11 @@ type Owner struct {
 }
 
 // Change is one atomic change set, produced by the pipeline for one record.
+// Its checks see the state before the change (including the change sets
+// before it in the same Commit). A change names each item — key, record,
+// profile (written or redirected), identifier, outbox event id — at most
+// once; a change that breaks this or carries a malformed item fails with
+// fault.ErrInvalid and writes nothing.
 type Change struct {
 	// Keys are idempotency keys to record; the change fails with
 	// fault.ErrConflict if any of them is already recorded.
@@ -91,14 +98,15 @@ type RecordWrite struct {
 
 // ProfileWrite writes a profile body. ExpectVersion is the version the
 // stored profile must have (0: it must not exist yet); Profile.Version is
-// the new version and must be ExpectVersion+1.
+// the new version and must be ExpectVersion+1 (else fault.ErrInvalid).
 type ProfileWrite struct {
 	Profile       profile.Profile
 	ExpectVersion int64
 }
 
 // Redirect replaces profile From (which must be at version ExpectVersion)
-// with a pointer to profile To. Reads of From resolve to To.
+// with a pointer to profile To. Reads of From resolve to To; From can no
+// longer be written or redirected (fault.ErrConflict).
 type Redirect struct {
 	From          string
 	To            string

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/aurum-cdp/aurum/shared/config"
+)
+
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("validate", "[aurum.yaml]", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := "aurum.yaml"
+	if fs.NArg() > 0 {
+		path = fs.Arg(0)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("%s is not valid", path)
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d identifier types, %d sources, %d segments, %d triggers)\n",
+		path, len(cfg.Identifiers), len(cfg.Sources), len(cfg.Segments), len(cfg.Triggers))
+	return nil
+}
+
+func runSchema(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("schema", "", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := config.Schema()
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(b)
+	return err
+}
