@@ -14,9 +14,9 @@ type Config struct {
 	Version int `yaml:"version" json:"version" jsonschema:"enum=1"`
 	// Identifiers declares identifier types in priority order (first is
 	// highest priority).
-	Identifiers []IdentifierType `yaml:"identifiers" json:"identifiers"`
+	Identifiers []IdentifierType `yaml:"identifiers" json:"identifiers" jsonschema:"minItems=1"`
 	// Sources declares where customer data comes from and how it maps.
-	Sources []Source `yaml:"sources" json:"sources"`
+	Sources []Source `yaml:"sources" json:"sources" jsonschema:"minItems=1"`
 	// Identity holds the match rules and merge protection.
 	Identity Identity `yaml:"identity,omitempty" json:"identity,omitempty"`
 	// Segments are CEL expressions over the golden record.
@@ -53,6 +53,61 @@ const (
 	KindAPI     = "api"
 	KindWebhook = "webhook"
 	KindBus     = "bus"
+)
+
+// File formats.
+const (
+	FormatCSV   = "csv"
+	FormatJSONL = "jsonl"
+)
+
+// Normalizers of identifier types.
+const (
+	NormalizerEmail  = "email"
+	NormalizerPhone  = "phone"
+	NormalizerID     = "id"
+	NormalizerLower  = "lower"
+	NormalizerDigits = "digits"
+)
+
+// Field types (attribute normalizers).
+const (
+	TypeString    = "string"
+	TypeName      = "name"
+	TypeEmail     = "email"
+	TypePhone     = "phone"
+	TypeDate      = "date"
+	TypeTimestamp = "timestamp"
+	TypeCountry   = "country"
+	TypeBool      = "bool"
+	TypeNumber    = "number"
+	TypeInteger   = "integer"
+)
+
+// Transforms, applied before the normalizer.
+const (
+	TransformTrim              = "trim"
+	TransformLower             = "lower"
+	TransformUpper             = "upper"
+	TransformCollapseSpaces    = "collapse_spaces"
+	TransformDigits            = "digits"
+	TransformStripLeadingZeros = "strip_leading_zeros"
+	TransformNullIfEmpty       = "null_if_empty"
+)
+
+// Match rule kinds.
+const (
+	RuleExact = "exact"
+)
+
+// The accepted values of the enumerated keys, in documentation order.
+var (
+	kinds       = []string{KindFile, KindAPI, KindWebhook, KindBus}
+	formats     = []string{FormatCSV, FormatJSONL}
+	normalizers = []string{NormalizerEmail, NormalizerPhone, NormalizerID, NormalizerLower, NormalizerDigits}
+	fieldTypes  = []string{TypeString, TypeName, TypeEmail, TypePhone, TypeDate, TypeTimestamp, TypeCountry, TypeBool, TypeNumber, TypeInteger}
+	transforms  = []string{TransformTrim, TransformLower, TransformUpper, TransformCollapseSpaces, TransformDigits, TransformStripLeadingZeros, TransformNullIfEmpty}
+	ruleKinds   = []string{RuleExact}
 )
 
 // Source declares one source of customer data.
@@ -120,17 +175,25 @@ type Mapping struct {
 	Event *EventMapping `yaml:"event,omitempty" json:"event,omitempty"`
 }
 
-// IdentifierField maps one field to an identifier type.
+// IdentifierField maps one field to an identifier type. It is written as
+// a mapping: {type: email, field: "E-mail"}. The key type names the
+// identifier type, so the embedded Field.Type stays empty: the identifier
+// type's normalizer applies.
 type IdentifierField struct {
 	// Type is an identifier type declared under identifiers.
-	Type string `yaml:"type" json:"type"`
+	Type  string `yaml:"type" json:"type"`
 	Field `yaml:",inline" json:",inline"`
 }
 
-// Field says where a value comes from and how it is cleaned.
+// Field says where a value comes from and how it is cleaned. A plain
+// string is shorthand for {field: <that string>}.
 type Field struct {
 	// Field is a CSV column name or a dotted JSON path.
 	Field string `yaml:"field,omitempty" json:"field,omitempty"`
+	// Fallback lists other fields tried in order when Field is absent,
+	// null or empty (e.g. a Segment message's event name: event, then
+	// name, then type).
+	Fallback []string `yaml:"fallback,omitempty" json:"fallback,omitempty"`
 	// Const is a constant value used instead of a field.
 	Const string `yaml:"const,omitempty" json:"const,omitempty"`
 	// Type is the normalizer for attributes: string (default), name, email,
@@ -138,7 +201,7 @@ type Field struct {
 	Type string `yaml:"type,omitempty" json:"type,omitempty" jsonschema:"enum=string,enum=name,enum=email,enum=phone,enum=date,enum=timestamp,enum=country,enum=bool,enum=number,enum=integer"`
 	// Transforms run before the normalizer, in order: trim, lower, upper,
 	// collapse_spaces, digits, strip_leading_zeros, null_if_empty.
-	Transforms []string `yaml:"transforms,omitempty" json:"transforms,omitempty"`
+	Transforms []string `yaml:"transforms,omitempty" json:"transforms,omitempty" jsonschema:"enum=trim,enum=lower,enum=upper,enum=collapse_spaces,enum=digits,enum=strip_leading_zeros,enum=null_if_empty"`
 	// Formats override the source's date_formats for this field.
 	Formats []string `yaml:"formats,omitempty" json:"formats,omitempty"`
 	// Required rejects the row when the value is missing.
@@ -165,25 +228,32 @@ type Identity struct {
 
 // MatchRule is one named match rule.
 type MatchRule struct {
-	Name string `yaml:"name" json:"name"`
+	// Name identifies the rule in match statistics and merge history.
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1"`
 	// Kind is exact (identifiers or a composite key of attributes).
 	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=exact"`
 	// Identifiers: records sharing a value of any of these types match.
-	Identifiers []string `yaml:"identifiers,omitempty" json:"identifiers,omitempty"`
+	Identifiers []string `yaml:"identifiers,omitempty" json:"identifiers,omitempty" jsonschema:"minItems=1,pattern=^[a-z][a-z0-9_]*$"`
 }
 
 // Segment is a dynamic segment.
 type Segment struct {
-	ID          string   `yaml:"id" json:"id"`
-	Name        string   `yaml:"name,omitempty" json:"name,omitempty"`
-	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	// ID is unique and stable; membership events carry it.
+	ID string `yaml:"id" json:"id" jsonschema:"minLength=1"`
+	// Name is a human-readable title.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Description says who is in the segment and why it exists.
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 	// Expr is a CEL expression over the profile.
-	Expr string   `yaml:"expr" json:"expr"`
+	Expr string `yaml:"expr" json:"expr" jsonschema:"minLength=1"`
+	// Tags group segments in listings.
 	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty"`
 }
 
 // Trigger reacts to a profile's change.
 type Trigger struct {
-	ID          string `yaml:"id" json:"id"`
+	// ID is unique and stable; TriggerFired events carry it.
+	ID string `yaml:"id" json:"id" jsonschema:"minLength=1"`
+	// Description says what the trigger is for.
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 }

@@ -46,13 +46,25 @@ type Envelope struct {
 
 // New builds an envelope whose id is derived from idParts (for example the
 // profile id and version), so the same change always yields the same id.
+// The id is also written into the detail as "event_id".
 func New(detailType string, at time.Time, detail any, idParts ...string) (Envelope, error) {
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("events: encode %s detail: %w", detailType, err)
 	}
+	id := StableID(append([]string{detailType}, idParts...)...)
+	// EventBridge assigns its own envelope id on PutEvents, so the stable id
+	// also travels inside the detail, where subscribers de-duplicate on it.
+	if len(b) < 2 || b[0] != '{' {
+		return Envelope{}, fmt.Errorf("events: %s detail must be a JSON object", detailType)
+	}
+	rest := b[1:]
+	if string(rest) != "}" {
+		rest = append([]byte(","), rest...)
+	}
+	b = append([]byte(`{"event_id":"`+id+`"`), rest...)
 	return Envelope{
-		ID:         StableID(append([]string{detailType}, idParts...)...),
+		ID:         id,
 		Source:     Source,
 		DetailType: detailType,
 		Time:       at.UTC(),

@@ -36,9 +36,13 @@ type DropFolder struct {
 	Sources []string
 	Handler S3Handler
 	// Done is called after each file with its bucket key and the handler's error.
-	Done     func(key string, err error)
-	Interval time.Duration
-	Log      *slog.Logger
+	Done func(key string, err error)
+	// Idle is called when the folder has no file left to pick up after
+	// having handed some over.
+	Idle func()
+	// Poll is the poll interval; default 300ms.
+	Poll time.Duration
+	Log  *slog.Logger
 }
 
 type fileState struct {
@@ -48,8 +52,11 @@ type fileState struct {
 
 // Run watches until ctx is done.
 func (d *DropFolder) Run(ctx context.Context) error {
-	if d.Interval <= 0 {
-		d.Interval = 300 * time.Millisecond
+	if d.Poll <= 0 {
+		d.Poll = 300 * time.Millisecond
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -66,11 +73,21 @@ func (d *DropFolder) Run(ctx context.Context) error {
 		}
 	}
 	last := map[string]fileState{}
-	tick := time.NewTicker(d.Interval)
+	tick := time.NewTicker(d.Poll)
 	defer tick.Stop()
+	busy := false
 	for {
-		if err := d.scan(ctx, last); err != nil {
+		n, err := d.scan(ctx, last)
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			busy = true
+		} else if busy && len(last) == 0 {
+			busy = false
+			if d.Idle != nil {
+				d.Idle()
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -84,8 +101,8 @@ func (d *DropFolder) Run(ctx context.Context) error {
 }
 
 // scan hands over every file that was already seen with the same size and
-// modification time.
-func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) error {
+// modification time, and returns how many it handed over.
+func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) (int, error) {
 	var ready []string
 	current := map[string]bool{}
 	for _, s := range d.Sources {
@@ -120,7 +137,7 @@ func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) error 
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("local: scan drop folder: %w", err)
+			return 0, fmt.Errorf("local: scan drop folder: %w", err)
 		}
 	}
 	for p := range last {
@@ -131,36 +148,43 @@ func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) error 
 	sort.Strings(ready)
 	for _, path := range ready {
 		delete(last, path)
-		if err := d.hand(ctx, path); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return 0, nil
 		}
+		d.hand(ctx, path)
 	}
-	return nil
+	return len(ready), nil
 }
 
-// hand moves one dropped file into the bucket and runs the S3 handler.
-func (d *DropFolder) hand(ctx context.Context, path string) error {
+// hand moves one dropped file into the bucket, as an upload to S3 would,
+// and runs the S3 handler on it. Failures are reported through Done; the
+// watcher goes on with the next file.
+func (d *DropFolder) hand(ctx context.Context, path string) {
 	rel, err := filepath.Rel(d.Drop, path)
-	if err != nil {
-		return fmt.Errorf("local: drop path: %w", err)
-	}
 	key := "sources/" + filepath.ToSlash(rel)
+	if err == nil {
+		err = d.move(ctx, path, key)
+	}
+	if d.Done != nil {
+		d.Done(key, err)
+	} else if err != nil {
+		d.Log.Error("drop folder", "key", key, "err", err)
+	}
+}
+
+func (d *DropFolder) move(ctx context.Context, path, key string) error {
 	dst := filepath.Join(d.Bucket, filepath.FromSlash(key))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("local: bucket folder: %w", err)
 	}
 	if err := os.Rename(path, dst); err != nil {
-		return fmt.Errorf("local: move %s into the bucket: %w", rel, err)
+		return fmt.Errorf("local: move into the bucket: %w", err)
 	}
 	info, err := os.Stat(dst)
 	if err != nil {
 		return fmt.Errorf("local: stat %s: %w", key, err)
 	}
-	err = d.Handler.Handle(ctx, S3Event(d.Name, key, info.Size()))
-	if d.Done != nil {
-		d.Done(key, err)
-	}
-	return nil
+	return d.Handler.Handle(ctx, S3Event(d.Name, key, info.Size()))
 }
 
 // S3Event builds the ObjectCreated:Put event S3 sends for key, with the key

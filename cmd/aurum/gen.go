@@ -1,0 +1,12 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/aurum-cdp/aurum/shared/synth"
+)
+
+func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return synth.Main(args, stdout)
+}

@@ -1,0 +1,24 @@
+// Command ingest-s3 is the Lambda function notified of objects created
+// under sources/<source>/ in the drop bucket: it streams, maps and loads
+// each file, writing rejected rows and a load report beside it.
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aurum-cdp/aurum/shared/app"
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func main() {
+	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv())
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := p.S3Handler()
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
+}
