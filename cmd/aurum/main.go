@@ -27,6 +27,9 @@ var commands = map[string]command{
 	"schema":   {"print the JSON Schema of aurum.yaml", runSchema},
 	"gen":      {"generate dirty sample sources with ground truth", runGen},
 	"bus":      {"event bus tools: test-pattern", runBus},
+	"segments": {"segment tools: check, preview, counts, reconcile, sweep, rfm", runSegments},
+	"resolve":  {"resolve files offline into profiles (batch identity resolution, --diff, --explain)", runResolve},
+	"stats":    {"statistics: identity (matches per rule, merges, blocked merges)", runStats},
 }
 
 // errUsage marks errors already explained by a usage message.

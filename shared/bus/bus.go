@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/aurum-cdp/aurum/shared/retry"
 
 	"github.com/aurum-cdp/aurum/shared/events"
 	"github.com/aurum-cdp/aurum/shared/fault"
@@ -355,7 +356,7 @@ func (b *Bus) deliver(s *subscriber, env events.Envelope) {
 		if attempt == b.opts.maxAttempts {
 			break
 		}
-		timer := time.NewTimer(backoff(b.opts.baseDelay, b.opts.maxDelay, attempt))
+		timer := time.NewTimer(retry.Backoff(b.opts.baseDelay, b.opts.maxDelay, attempt))
 		select {
 		case <-timer.C:
 		case <-b.abort:
@@ -457,20 +458,4 @@ func (b *Bus) Close(ctx context.Context) error {
 		<-drained
 		return fmt.Errorf("bus: close: %w", ctx.Err())
 	}
-}
-
-// backoff returns a full-jitter delay for the given attempt (1-based):
-// uniform in [0, min(max, base·2^(attempt-1))].
-func backoff(base, max time.Duration, attempt int) time.Duration {
-	if base <= 0 {
-		return 0
-	}
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if max > 0 && d > max {
-		d = max
-	}
-	return rand.N(d + 1)
 }

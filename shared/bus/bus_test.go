@@ -354,20 +354,6 @@ func TestBusPublishCancelledContext(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	for attempt := 1; attempt <= 10; attempt++ {
-		limit := min(100*time.Millisecond<<(attempt-1), time.Second)
-		for range 50 {
-			if d := backoff(100*time.Millisecond, time.Second, attempt); d < 0 || d > limit {
-				t.Fatalf("backoff(100ms, 1s, %d) = %v; want within [0, %v]", attempt, d, limit)
-			}
-		}
-	}
-	if d := backoff(0, time.Second, 3); d != 0 {
-		t.Errorf("backoff(0, 1s, 3) = %v; want 0", d)
-	}
-}
-
 func TestWebhookHandler(t *testing.T) {
 	type hit struct {
 		contentType string

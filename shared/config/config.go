@@ -19,10 +19,17 @@ type Config struct {
 	Sources []Source `yaml:"sources" json:"sources" jsonschema:"minItems=1"`
 	// Identity holds the match rules and merge protection.
 	Identity Identity `yaml:"identity,omitempty" json:"identity,omitempty"`
+	// Golden configures the golden record: survivorship and aggregates.
+	Golden Golden `yaml:"golden,omitempty" json:"golden,omitempty"`
 	// Segments are CEL expressions over the golden record.
 	Segments []Segment `yaml:"segments,omitempty" json:"segments,omitempty"`
+	// RFM configures the built-in recency/frequency/monetary model that
+	// segment expressions read as profile.rfm.
+	RFM *RFM `yaml:"rfm,omitempty" json:"rfm,omitempty"`
 	// Triggers react to segment transitions, events and attribute changes.
 	Triggers []Trigger `yaml:"triggers,omitempty" json:"triggers,omitempty"`
+	// Subscribers are local mode's subscribers of the in-process bus.
+	Subscribers []Subscriber `yaml:"subscribers,omitempty" json:"subscribers,omitempty"`
 
 	// File is the path the configuration was loaded from.
 	File string `yaml:"-" json:"-"`
@@ -41,6 +48,13 @@ type IdentifierType struct {
 	// MaxPerProfile caps how many identifiers of this type one profile may
 	// hold (0: no cap). A merge that would exceed it is refused.
 	MaxPerProfile int `yaml:"max_per_profile,omitempty" json:"max_per_profile,omitempty" jsonschema:"minimum=0"`
+	// OnConflict says what happens when a merge would exceed
+	// max_per_profile: refuse (default: the profiles stay apart and the
+	// record joins the profile of its highest-priority link) or
+	// keep_priority (the merge goes ahead; the profile keeps the
+	// identifiers of this type reached through the highest-priority links,
+	// the others stay on their records and stop linking).
+	OnConflict string `yaml:"on_conflict,omitempty" json:"on_conflict,omitempty" jsonschema:"enum=refuse,enum=keep_priority"`
 	// Blocked values never identify anyone (placeholders such as
 	// test@test.com). Exact normalized values, or regular expressions
 	// written /like this/.
@@ -97,7 +111,49 @@ const (
 
 // Match rule kinds.
 const (
-	RuleExact = "exact"
+	RuleExact    = "exact"
+	RuleFuzzy    = "fuzzy"
+	RuleWeighted = "weighted"
+)
+
+// Comparison methods of fuzzy and weighted rules.
+const (
+	CompareExact       = "exact"
+	CompareJaroWinkler = "jaro_winkler"
+	CompareLevenshtein = "levenshtein"
+	CompareDamerau     = "damerau"
+	CompareName        = "name"
+	CompareToken       = "token"
+	CompareDate        = "date"
+	CompareNumber      = "number"
+)
+
+// Conflict policies of identifier types (on_conflict).
+const (
+	ConflictRefuse       = "refuse"
+	ConflictKeepPriority = "keep_priority"
+)
+
+// Survivorship strategies.
+const (
+	SurviveMostRecent     = "most_recent"
+	SurviveSourcePriority = "source_priority"
+	SurviveMostFrequent   = "most_frequent"
+	SurviveFirstSeen      = "first_seen"
+	SurviveLongest        = "longest"
+	SurviveMax            = "max"
+	SurviveMin            = "min"
+	SurviveUnion          = "union"
+)
+
+// Aggregate functions.
+const (
+	AggCount = "count"
+	AggSum   = "sum"
+	AggMin   = "min"
+	AggMax   = "max"
+	AggFirst = "first"
+	AggLast  = "last"
 )
 
 // The accepted values of the enumerated keys, in documentation order.
@@ -107,7 +163,11 @@ var (
 	normalizers = []string{NormalizerEmail, NormalizerPhone, NormalizerID, NormalizerLower, NormalizerDigits}
 	fieldTypes  = []string{TypeString, TypeName, TypeEmail, TypePhone, TypeDate, TypeTimestamp, TypeCountry, TypeBool, TypeNumber, TypeInteger}
 	transforms  = []string{TransformTrim, TransformLower, TransformUpper, TransformCollapseSpaces, TransformDigits, TransformStripLeadingZeros, TransformNullIfEmpty}
-	ruleKinds   = []string{RuleExact}
+	ruleKinds   = []string{RuleExact, RuleFuzzy, RuleWeighted}
+	methods     = []string{CompareExact, CompareJaroWinkler, CompareLevenshtein, CompareDamerau, CompareName, CompareToken, CompareDate, CompareNumber}
+	conflicts   = []string{ConflictRefuse, ConflictKeepPriority}
+	strategies  = []string{SurviveMostRecent, SurviveSourcePriority, SurviveMostFrequent, SurviveFirstSeen, SurviveLongest, SurviveMax, SurviveMin, SurviveUnion}
+	aggregates  = []string{AggCount, AggSum, AggMin, AggMax, AggFirst, AggLast}
 )
 
 // Source declares one source of customer data.
@@ -131,6 +191,10 @@ type Source struct {
 	// WriteKeys authenticate api sources (HTTP Basic username). Only
 	// references to secrets or their SHA-256 hashes appear here.
 	WriteKeys []SecretRef `yaml:"write_keys,omitempty" json:"write_keys,omitempty"`
+	// Bus selects, for bus sources, the EventBridge events ingested
+	// (by source and detail-type). Default: events whose source is this
+	// source's name.
+	Bus *BusMatch `yaml:"bus,omitempty" json:"bus,omitempty"`
 	// Mapping maps input fields to the record.
 	Mapping Mapping `yaml:"mapping,omitempty" json:"mapping,omitempty"`
 }
@@ -222,18 +286,126 @@ type EventMapping struct {
 
 // Identity holds identity-resolution settings.
 type Identity struct {
-	// Rules are ordered, named match rules.
+	// Rules are ordered, named match rules. Two records are together when
+	// any rule matches them; the first rule that matches names the link.
 	Rules []MatchRule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	// Placeholders turns on the automatic detection of placeholder
+	// identifier values (0000000000, test@test.com): a value shared by
+	// records whose attributes disagree is quarantined and stops linking.
+	Placeholders *Placeholders `yaml:"placeholders,omitempty" json:"placeholders,omitempty"`
+}
+
+// Placeholders configures the detection of placeholder identifier values.
+type Placeholders struct {
+	// Attributes should agree among the records of one person (for
+	// example first_name_key and last_name_key). Records without any of
+	// them are not counted.
+	Attributes []string `yaml:"attributes" json:"attributes" jsonschema:"minItems=1"`
+	// MaxDistinct is how many distinct combinations of the attributes one
+	// identifier value may be seen with; one more quarantines it. Default 3.
+	MaxDistinct int `yaml:"max_distinct,omitempty" json:"max_distinct,omitempty" jsonschema:"minimum=0"`
 }
 
 // MatchRule is one named match rule.
 type MatchRule struct {
 	// Name identifies the rule in match statistics and merge history.
 	Name string `yaml:"name" json:"name" jsonschema:"minLength=1"`
-	// Kind is exact (identifiers or a composite key of attributes).
-	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=exact"`
-	// Identifiers: records sharing a value of any of these types match.
-	Identifiers []string `yaml:"identifiers,omitempty" json:"identifiers,omitempty" jsonschema:"minItems=1,pattern=^[a-z][a-z0-9_]*$"`
+	// Kind is exact (shared identifiers, or equal values of a composite
+	// key of attributes), fuzzy (blocking plus comparisons that must each
+	// reach their threshold) or weighted (blocking plus Fellegi-Sunter
+	// match weights summed and compared with threshold).
+	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=exact,enum=fuzzy,enum=weighted"`
+	// Identifiers (exact): records sharing a value of any of these types
+	// match.
+	Identifiers []string `yaml:"identifiers,omitempty" json:"identifiers,omitempty" jsonschema:"pattern=^[a-z][a-z0-9_]*$"`
+	// Attributes (exact): records whose values of all these attributes
+	// are present and equal match (a composite key such as last_name_key,
+	// birth_date, postcode).
+	Attributes []string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	// Blocking (fuzzy, weighted) lists blocking keys; only records that
+	// share at least one are compared. A key is a list of parts, each an
+	// attribute or a function of one: soundex(a), prefix(a, n),
+	// suffix(a, n), year(a), digits(a), first_token(a), last_token(a),
+	// sorted_tokens(a).
+	Blocking [][]string `yaml:"blocking,omitempty" json:"blocking,omitempty"`
+	// Compare lists the field comparisons (fuzzy, weighted).
+	Compare []Comparison `yaml:"compare,omitempty" json:"compare,omitempty"`
+	// MinAgree (fuzzy) is how many comparisons must reach their threshold;
+	// default all of them.
+	MinAgree int `yaml:"min_agree,omitempty" json:"min_agree,omitempty" jsonschema:"minimum=0"`
+	// Threshold (weighted) is the match weight (sum of the log2 Bayes
+	// factors of the comparisons) at or above which records match.
+	Threshold float64 `yaml:"threshold,omitempty" json:"threshold,omitempty"`
+	// MaxBlockSize bounds a block (records sharing one blocking key); a
+	// larger block does not discriminate and is skipped. Default 200.
+	MaxBlockSize int `yaml:"max_block_size,omitempty" json:"max_block_size,omitempty" jsonschema:"minimum=0"`
+}
+
+// Comparison compares one attribute of two records.
+type Comparison struct {
+	// Attribute is the attribute compared.
+	Attribute string `yaml:"attribute" json:"attribute" jsonschema:"minLength=1"`
+	// Method: exact, jaro_winkler, levenshtein, damerau (optimal string
+	// alignment), name (token and nickname aware), token (token set),
+	// date (tolerates day/month swaps and one-digit typos), number.
+	// Each gives a similarity from 0 to 1.
+	Method string `yaml:"method" json:"method" jsonschema:"enum=exact,enum=jaro_winkler,enum=levenshtein,enum=damerau,enum=name,enum=token,enum=date,enum=number"`
+	// Threshold (fuzzy) is the similarity the comparison must reach.
+	Threshold float64 `yaml:"threshold,omitempty" json:"threshold,omitempty" jsonschema:"minimum=0,maximum=1"`
+	// Optional (fuzzy): a value missing on either side counts as agreeing.
+	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+	// Tolerance (number) is the difference at which similarity reaches 0.
+	Tolerance float64 `yaml:"tolerance,omitempty" json:"tolerance,omitempty" jsonschema:"minimum=0"`
+	// Levels (weighted), from the most to the least similar: the first
+	// level whose min the similarity reaches gives the weight
+	// log2(m/u). A similarity below every level falls in the implicit
+	// last level with m = 1 - sum(m) and u = 1 - sum(u). A missing value
+	// weighs 0.
+	Levels []Level `yaml:"levels,omitempty" json:"levels,omitempty"`
+}
+
+// Level is one agreement level of a weighted comparison.
+type Level struct {
+	// Min is the lowest similarity in the level.
+	Min float64 `yaml:"min" json:"min" jsonschema:"minimum=0,maximum=1"`
+	// M is the probability that records of one person fall in the level.
+	M float64 `yaml:"m" json:"m" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
+	// U is the probability that records of different people do.
+	U float64 `yaml:"u" json:"u" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
+}
+
+// Golden configures the golden record.
+type Golden struct {
+	// Survivorship says which value of an attribute survives.
+	Survivorship Survivorship `yaml:"survivorship,omitempty" json:"survivorship,omitempty"`
+	// Aggregates are computed from events into profile.aggregates.
+	Aggregates []Aggregate `yaml:"aggregates,omitempty" json:"aggregates,omitempty"`
+}
+
+// Survivorship picks a strategy per attribute: most_recent,
+// source_priority, most_frequent, first_seen, longest, max, min, union.
+type Survivorship struct {
+	// Default applies to attributes without a strategy; most_recent.
+	Default string `yaml:"default,omitempty" json:"default,omitempty" jsonschema:"enum=most_recent,enum=source_priority,enum=most_frequent,enum=first_seen,enum=longest,enum=max,enum=min,enum=union"`
+	// Types sets a strategy per field type of the mappings (string, name,
+	// date, number, ...).
+	Types map[string]string `yaml:"types,omitempty" json:"types,omitempty"`
+	// Attributes sets a strategy per attribute name.
+	Attributes map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+}
+
+// Aggregate is a value computed from a profile's events.
+type Aggregate struct {
+	// Name of the aggregate in profile.aggregates (orders_count).
+	Name string `yaml:"name" json:"name" jsonschema:"pattern=^[a-z][a-z0-9_]*$"`
+	// Event is the event name counted ("Order Completed"); empty: all.
+	Event string `yaml:"event,omitempty" json:"event,omitempty"`
+	// Function: count, sum, min, max (of property), first, last (the
+	// first or last event timestamp).
+	Function string `yaml:"function" json:"function" jsonschema:"enum=count,enum=sum,enum=min,enum=max,enum=first,enum=last"`
+	// Property is the numeric event property of sum, min and max; with
+	// count, only events that have it are counted.
+	Property string `yaml:"property,omitempty" json:"property,omitempty"`
 }
 
 // Segment is a dynamic segment.
@@ -250,10 +422,135 @@ type Segment struct {
 	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty"`
 }
 
-// Trigger reacts to a profile's change.
+// Trigger reacts to a profile's change: when something happens to a
+// profile (when), and its condition holds (if), it runs its actions,
+// optionally after a delay that a later event can cancel (unless), at most
+// cap.max times per cap.per for one profile.
 type Trigger struct {
 	// ID is unique and stable; TriggerFired events carry it.
 	ID string `yaml:"id" json:"id" jsonschema:"minLength=1"`
 	// Description says what the trigger is for.
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// When says which event starts the trigger: exactly one of
+	// segment_entered, segment_exited, event or attribute_changed.
+	When TriggerWhen `yaml:"when" json:"when"`
+	// If is a CEL condition over the profile (and the causing event),
+	// evaluated when the trigger fires, after any delay.
+	If string `yaml:"if,omitempty" json:"if,omitempty"`
+	// Delay waits this long (Go duration such as 30m or 1h, or days such
+	// as 7d) before firing.
+	Delay string `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// Unless is an EventBridge event pattern: an event of the same profile
+	// matching it during the delay cancels the firing. Needs delay.
+	Unless EventPattern `yaml:"unless,omitempty" json:"unless,omitempty"`
+	// Cap limits how often the trigger fires for one profile.
+	Cap *FrequencyCap `yaml:"cap,omitempty" json:"cap,omitempty"`
+	// Actions run in order when the trigger fires.
+	Actions []TriggerAction `yaml:"actions" json:"actions" jsonschema:"minItems=1"`
+}
+
+// TriggerWhen is what starts a trigger. Exactly one key is set.
+type TriggerWhen struct {
+	// SegmentEntered fires when a profile enters the segment with this id.
+	SegmentEntered string `yaml:"segment_entered,omitempty" json:"segment_entered,omitempty"`
+	// SegmentExited fires when a profile leaves the segment with this id.
+	SegmentExited string `yaml:"segment_exited,omitempty" json:"segment_exited,omitempty"`
+	// Event is an EventBridge event pattern over Aurum's events (the full
+	// event: source, detail-type, detail); the event's detail.profile_id
+	// names the profile.
+	Event EventPattern `yaml:"event,omitempty" json:"event,omitempty"`
+	// AttributeChanged fires when the surviving value of this attribute
+	// changes (a ProfileUpdated event lists it).
+	AttributeChanged string `yaml:"attribute_changed,omitempty" json:"attribute_changed,omitempty"`
+}
+
+// EventPattern is an Amazon EventBridge event pattern written in YAML, for
+// example {source: [aurum], detail-type: [ProfileUpdated]}.
+type EventPattern map[string]any
+
+// FrequencyCap limits firings per profile: at most Max in any window of
+// length Per.
+type FrequencyCap struct {
+	// Max is the number of firings allowed per window.
+	Max int `yaml:"max" json:"max" jsonschema:"minimum=1"`
+	// Per is the window length (Go duration such as 24h, or days such as
+	// 7d).
+	Per string `yaml:"per" json:"per"`
+}
+
+// TriggerAction is one action of a trigger. Exactly one key is set.
+type TriggerAction struct {
+	// Webhook sends a signed HTTP request.
+	Webhook *WebhookAction `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+	// Event publishes a TriggerFired event on Aurum's bus.
+	Event *EventAction `yaml:"event,omitempty" json:"event,omitempty"`
+	// SQS sends a message to an SQS queue.
+	SQS *SQSAction `yaml:"sqs,omitempty" json:"sqs,omitempty"`
+}
+
+// WebhookAction sends an HTTP request signed with HMAC-SHA256 over
+// timestamp + "." + body (see docs/triggers.md for verification).
+type WebhookAction struct {
+	// URL is the absolute http(s) URL called.
+	URL string `yaml:"url" json:"url" jsonschema:"minLength=1"`
+	// Method is POST (default), PUT or PATCH.
+	Method string `yaml:"method,omitempty" json:"method,omitempty" jsonschema:"enum=POST,enum=PUT,enum=PATCH"`
+	// Headers are extra request headers. Do not put credentials here;
+	// the signature authenticates the request.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Body is a Go text/template rendering the JSON body, over .profile,
+	// .event, .trigger and .firing; {{json .profile.attributes.email}}
+	// writes a JSON value. Default: the TriggerFired detail.
+	Body string `yaml:"body,omitempty" json:"body,omitempty"`
+	// Secret is the signing key: a reference to an environment variable,
+	// SSM parameter or Secrets Manager secret, never the key itself.
+	Secret *SecretRef `yaml:"secret,omitempty" json:"secret,omitempty"`
+	// SignatureHeader names the signature header; default
+	// X-Aurum-Signature.
+	SignatureHeader string `yaml:"signature_header,omitempty" json:"signature_header,omitempty"`
+	// TimestampHeader names the timestamp header; default
+	// X-Aurum-Timestamp.
+	TimestampHeader string `yaml:"timestamp_header,omitempty" json:"timestamp_header,omitempty"`
+	// Timeout bounds one attempt (Go duration); default 10s.
+	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// EventAction publishes a TriggerFired event. It has no settings yet;
+// write it as event: {}.
+type EventAction struct{}
+
+// SQSAction sends the firing to an SQS queue.
+type SQSAction struct {
+	// QueueURL is the queue's URL. A FIFO queue (.fifo) gets the profile
+	// id as message group and the firing id as deduplication id.
+	QueueURL string `yaml:"queue_url" json:"queue_url" jsonschema:"minLength=1"`
+	// Body is a template like the webhook's; default: the TriggerFired
+	// detail.
+	Body string `yaml:"body,omitempty" json:"body,omitempty"`
+}
+
+// Subscriber is a local-mode subscriber of the in-process bus: it shows
+// what a marketing tool subscribed with the same EventBridge pattern would
+// receive. Exactly one of webhook, print and log is set.
+type Subscriber struct {
+	// Name is unique among subscribers.
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1"`
+	// Pattern is the EventBridge event pattern; default: every Aurum event.
+	Pattern EventPattern `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+	// Webhook POSTs each full event JSON to this URL.
+	Webhook string `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+	// Print writes each full event JSON on its own line to local mode's
+	// output.
+	Print bool `yaml:"print,omitempty" json:"print,omitempty"`
+	// Log logs each event's id, source and detail-type (never the detail).
+	Log bool `yaml:"log,omitempty" json:"log,omitempty"`
+}
+
+// BusMatch selects the EventBridge events a bus source ingests.
+type BusMatch struct {
+	// Source is the events' source, e.g. com.shop or an
+	// aws.partner/... partner event source.
+	Source string `yaml:"source" json:"source" jsonschema:"minLength=1"`
+	// DetailTypes, if set, limits the events to these detail-types.
+	DetailTypes []string `yaml:"detail_types,omitempty" json:"detail_types,omitempty"`
 }

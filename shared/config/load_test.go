@@ -246,7 +246,7 @@ func TestParseStructure(t *testing.T) {
 			in:   base + "identity:\n  rulez: []\n  zzz: 1\n",
 			want: []string{
 				`10:3: identity.rulez: unknown key "rulez"; did you mean "rules"?`,
-				`11:3: identity.zzz: unknown key "zzz"; expected one of rules`,
+				`11:3: identity.zzz: unknown key "zzz"; expected one of placeholders, rules`,
 			},
 		},
 		{

@@ -260,6 +260,12 @@ func (s *shape) walk(n ast.Node, t reflect.Type, path string) {
 		if u, ok := in.Value.(uint64); ok && u > math.MaxInt {
 			s.errorf(n, path, "%s is out of range", in.GetToken().Value)
 		}
+	case reflect.Float64:
+		switch n.(type) {
+		case *ast.IntegerNode, *ast.FloatNode:
+		default:
+			s.errorf(n, path, "expected %s, got %s", want(t), describe(n))
+		}
 	case reflect.Bool:
 		if n.Type() != ast.BoolType {
 			s.errorf(n, path, "expected %s, got %s", want(t), describe(n))
@@ -422,6 +428,8 @@ func want(t reflect.Type) string {
 		return "a list"
 	case reflect.Int:
 		return "an integer"
+	case reflect.Float64:
+		return "a number"
 	case reflect.Bool:
 		return "true or false"
 	default:

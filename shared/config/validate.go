@@ -164,6 +164,14 @@ func (v *validator) config() {
 		v.rule(indexPath("identity.rules", i), &c.Identity.Rules[i], rules)
 	}
 
+	if c.Identity.Placeholders != nil {
+		v.placeholders("identity.placeholders", c.Identity.Placeholders)
+	}
+	for i := range c.Identifiers {
+		v.oneOf(indexPath("identifiers", i)+".on_conflict", c.Identifiers[i].OnConflict, conflicts, false)
+	}
+	v.golden(&c.Golden)
+
 	segments := make(map[string]string)
 	for i, sg := range c.Segments {
 		p := indexPath("segments", i)
@@ -176,14 +184,12 @@ func (v *validator) config() {
 		}
 	}
 
-	triggers := make(map[string]string)
-	for i, tr := range c.Triggers {
-		p := indexPath("triggers", i)
-		if tr.ID == "" {
-			v.errorf(p+".id", "missing; every trigger needs a unique id")
-		}
-		v.unique(triggers, "trigger id", tr.ID, p+".id")
+	if c.RFM != nil {
+		v.rfm("rfm", c.RFM)
 	}
+	v.triggers(segments)
+	v.subscribers()
+	v.busSources()
 }
 
 func (v *validator) identifierType(p string, it *IdentifierType, seen map[string]string) {
@@ -422,12 +428,180 @@ func (v *validator) rule(p string, r *MatchRule, seen map[string]string) {
 	}
 	v.unique(seen, "match rule", r.Name, p+".name")
 	v.oneOf(p+".kind", r.Kind, ruleKinds, true)
-	if len(r.Identifiers) == 0 {
-		v.errorf(p+".identifiers", "missing; expected at least one identifier type: %s", v.identifierNames())
-	}
 	for j, name := range r.Identifiers {
 		if _, ok := v.cfg.IdentifierType(name); !ok {
 			v.errorf(indexPath(p+".identifiers", j), "%q is not a declared identifier type; declared: %s", name, v.identifierNames())
+		}
+	}
+	for j, a := range r.Attributes {
+		if strings.TrimSpace(a) == "" {
+			v.errorf(indexPath(p+".attributes", j), "empty; expected an attribute name")
+		}
+	}
+	switch r.Kind {
+	case RuleExact:
+		switch {
+		case len(r.Identifiers) == 0 && len(r.Attributes) == 0:
+			v.errorf(p+".identifiers", "missing; exact rules need identifiers (%s) or attributes (a composite key)", v.identifierNames())
+		case len(r.Identifiers) > 0 && len(r.Attributes) > 0:
+			v.errorf(p+".attributes", "not allowed with identifiers; write two rules")
+		}
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"blocking", len(r.Blocking) > 0}, {"compare", len(r.Compare) > 0}, {"min_agree", r.MinAgree != 0}, {"threshold", r.Threshold != 0}, {"max_block_size", r.MaxBlockSize != 0}} {
+			if k.set {
+				v.errorf(p+"."+k.key, "applies only to fuzzy and weighted rules")
+			}
+		}
+	case RuleFuzzy, RuleWeighted:
+		if len(r.Identifiers) > 0 {
+			v.errorf(p+".identifiers", "applies only to exact rules; fuzzy rules compare attributes")
+		}
+		if len(r.Attributes) > 0 {
+			v.errorf(p+".attributes", "applies only to exact rules; use blocking and compare")
+		}
+		if len(r.Blocking) == 0 {
+			v.errorf(p+".blocking", "missing; %s rules need at least one blocking key (records are only compared within blocks)", r.Kind)
+		}
+		for j, key := range r.Blocking {
+			bp := indexPath(p+".blocking", j)
+			if len(key) == 0 {
+				v.errorf(bp, "empty; expected a list of key parts such as soundex(last_name_key)")
+			}
+			for k, part := range key {
+				if err := CheckKeyPart(part); err != nil {
+					v.errorf(indexPath(bp, k), "%v", err)
+				}
+			}
+		}
+		if len(r.Compare) == 0 {
+			v.errorf(p+".compare", "missing; %s rules need at least one comparison", r.Kind)
+		}
+		for j := range r.Compare {
+			v.comparison(indexPath(p+".compare", j), r.Kind, &r.Compare[j])
+		}
+		if r.MaxBlockSize < 0 {
+			v.errorf(p+".max_block_size", "%d is negative", r.MaxBlockSize)
+		}
+		if r.Kind == RuleFuzzy {
+			if r.Threshold != 0 {
+				v.errorf(p+".threshold", "applies only to weighted rules; fuzzy comparisons have their own thresholds")
+			}
+			if r.MinAgree < 0 || r.MinAgree > len(r.Compare) {
+				v.errorf(p+".min_agree", "%d is out of range; expected 1 to %d (the number of comparisons)", r.MinAgree, len(r.Compare))
+			}
+		} else {
+			if r.MinAgree != 0 {
+				v.errorf(p+".min_agree", "applies only to fuzzy rules")
+			}
+			if r.Threshold <= 0 {
+				v.errorf(p+".threshold", "missing; weighted rules need a positive match weight threshold (e.g. 10)")
+			}
+		}
+	}
+}
+
+func (v *validator) comparison(p, kind string, c *Comparison) {
+	if strings.TrimSpace(c.Attribute) == "" {
+		v.errorf(p+".attribute", "missing; expected the attribute compared")
+	}
+	v.oneOf(p+".method", c.Method, methods, true)
+	if c.Tolerance < 0 {
+		v.errorf(p+".tolerance", "%g is negative", c.Tolerance)
+	}
+	if c.Tolerance != 0 && c.Method != CompareNumber {
+		v.errorf(p+".tolerance", "applies only to method number")
+	}
+	if kind == RuleFuzzy {
+		if c.Threshold <= 0 || c.Threshold > 1 {
+			v.errorf(p+".threshold", "%g is out of range; fuzzy comparisons need a similarity threshold in (0, 1]", c.Threshold)
+		}
+		if len(c.Levels) > 0 {
+			v.errorf(p+".levels", "apply only to weighted rules")
+		}
+		return
+	}
+	if c.Threshold != 0 {
+		v.errorf(p+".threshold", "applies only to fuzzy rules; weighted comparisons have levels")
+	}
+	if c.Optional {
+		v.errorf(p+".optional", "applies only to fuzzy rules; missing values weigh 0 in weighted rules")
+	}
+	if len(c.Levels) == 0 {
+		v.errorf(p+".levels", "missing; weighted comparisons need at least one level with min, m and u")
+	}
+	var sm, su float64
+	for j, l := range c.Levels {
+		lp := indexPath(p+".levels", j)
+		if l.Min < 0 || l.Min > 1 {
+			v.errorf(lp+".min", "%g is out of range [0, 1]", l.Min)
+		}
+		if j > 0 && l.Min >= c.Levels[j-1].Min {
+			v.errorf(lp+".min", "%g is not below the previous level's %g; list levels from the most similar", l.Min, c.Levels[j-1].Min)
+		}
+		if l.M <= 0 || l.M >= 1 {
+			v.errorf(lp+".m", "%g is out of range; expected a probability strictly between 0 and 1", l.M)
+		}
+		if l.U <= 0 || l.U >= 1 {
+			v.errorf(lp+".u", "%g is out of range; expected a probability strictly between 0 and 1", l.U)
+		}
+		sm += l.M
+		su += l.U
+	}
+	if len(c.Levels) > 0 && (sm >= 1 || su >= 1) {
+		v.errorf(p+".levels", "m sum to %g and u to %g; each must stay below 1 (the rest is the disagreement level)", sm, su)
+	}
+}
+
+func (v *validator) placeholders(p string, ph *Placeholders) {
+	if len(ph.Attributes) == 0 {
+		v.errorf(p+".attributes", "missing; expected the attributes that agree among one person's records (e.g. last_name_key)")
+	}
+	for j, a := range ph.Attributes {
+		if strings.TrimSpace(a) == "" {
+			v.errorf(indexPath(p+".attributes", j), "empty; expected an attribute name")
+		}
+	}
+	if ph.MaxDistinct < 0 {
+		v.errorf(p+".max_distinct", "%d is negative", ph.MaxDistinct)
+	}
+}
+
+func (v *validator) golden(g *Golden) {
+	s := &g.Survivorship
+	v.oneOf("golden.survivorship.default", s.Default, strategies, false)
+	for _, t := range slices.Sorted(maps.Keys(s.Types)) {
+		p := childPath("golden.survivorship.types", t)
+		if !slices.Contains(fieldTypes, t) {
+			v.errorf(p, "%q is not a field type; expected one of %s", t, strings.Join(fieldTypes, ", "))
+		}
+		v.oneOf(p, s.Types[t], strategies, true)
+	}
+	for _, a := range slices.Sorted(maps.Keys(s.Attributes)) {
+		v.oneOf(childPath("golden.survivorship.attributes", a), s.Attributes[a], strategies, true)
+	}
+	names := make(map[string]string)
+	for i := range g.Aggregates {
+		a := &g.Aggregates[i]
+		p := indexPath("golden.aggregates", i)
+		switch {
+		case a.Name == "":
+			v.errorf(p+".name", "missing; expected a name such as orders_count")
+		case !identifierNamePattern.MatchString(a.Name):
+			v.errorf(p+".name", "%q must match %s", a.Name, identifierNamePattern)
+		}
+		v.unique(names, "aggregate", a.Name, p+".name")
+		v.oneOf(p+".function", a.Function, aggregates, true)
+		switch a.Function {
+		case AggSum, AggMin, AggMax:
+			if a.Property == "" {
+				v.errorf(p+".property", "missing; %s needs the numeric event property it reads", a.Function)
+			}
+		case AggFirst, AggLast:
+			if a.Property != "" {
+				v.errorf(p+".property", "not allowed with %s, which keeps an event timestamp", a.Function)
+			}
 		}
 	}
 }

@@ -213,14 +213,115 @@ func TestValidateRules(t *testing.T) {
       kind: fuzzy
       identifiers: [phone]
     - kind: exact
+    - name: both
+      kind: exact
+      identifiers: [email]
+      attributes: [last_name_key]
+      threshold: 3
 `
 		}, []string{
+			"14:7: identity.rules[1].blocking: missing; fuzzy rules need at least one blocking key",
+			"14:7: identity.rules[1].compare: missing; fuzzy rules need at least one comparison",
 			`14:13: identity.rules[1].name: duplicate match rule "by-email"; first declared at line 11`,
-			`15:13: identity.rules[1].kind: "fuzzy" is not one of exact`,
+			`16:20: identity.rules[1].identifiers: applies only to exact rules`,
 			`16:21: identity.rules[1].identifiers[0]: "phone" is not a declared identifier type; declared: email`,
-			"17:7: identity.rules[2].identifiers: missing; expected at least one identifier type: email",
+			"17:7: identity.rules[2].identifiers: missing; exact rules need identifiers (email) or attributes",
 			"17:7: identity.rules[2].name: missing",
+			"21:19: identity.rules[3].attributes: not allowed with identifiers",
+			"22:18: identity.rules[3].threshold: applies only to fuzzy and weighted rules",
 		}},
+		{"fuzzy and weighted rules", func(*testing.T) string {
+			return base + `identity:
+  rules:
+    - name: fuzzy
+      kind: fuzzy
+      blocking: [[soundex(last_name_key), "prefix(postcode, 3)"], [nope(x)], []]
+      min_agree: 3
+      compare:
+        - {attribute: first_name_key, method: name, threshold: 0.9}
+        - {attribute: birth_date, method: dates, threshold: 1.5}
+    - name: weighted
+      kind: weighted
+      blocking: [[birth_date]]
+      compare:
+        - attribute: first_name_key
+          method: jaro_winkler
+          threshold: 0.5
+          levels:
+            - {min: 0.9, m: 0.7, u: 0.01}
+            - {min: 0.95, m: 0.5, u: 1}
+        - {attribute: age, method: number, tolerance: 2}
+`
+		}, []string{
+			`13:68: identity.rules[0].blocking[1][0]: "nope(x)": unknown function "nope"`,
+			"13:78: identity.rules[0].blocking[2]: empty",
+			"14:18: identity.rules[0].min_agree: 3 is out of range; expected 1 to 2",
+			`17:43: identity.rules[0].compare[1].method: "dates" is not one of exact, jaro_winkler`,
+			"17:61: identity.rules[0].compare[1].threshold: 1.5 is out of range",
+			"18:7: identity.rules[1].threshold: missing; weighted rules need a positive match weight threshold",
+			"24:22: identity.rules[1].compare[0].threshold: applies only to fuzzy rules",
+			"26:13: identity.rules[1].compare[0].levels: m sum to 1.2 and u to 1.01",
+			"27:21: identity.rules[1].compare[0].levels[1].min: 0.95 is not below the previous level's 0.9",
+			"27:38: identity.rules[1].compare[0].levels[1].u: 1 is out of range",
+			"28:11: identity.rules[1].compare[1].levels: missing; weighted comparisons need at least one level",
+		}},
+		{"placeholders and on_conflict", func(t *testing.T) string {
+			return replace(t, "normalizer: email\n", "normalizer: email\n    on_conflict: merge\n") + `identity:
+  placeholders: {attributes: [], max_distinct: -1}
+`
+		}, []string{
+			`5:18: identifiers[0].on_conflict: "merge" is not one of refuse, keep_priority`,
+			"11:30: identity.placeholders.attributes: missing",
+			"11:48: identity.placeholders.max_distinct: -1 is negative",
+		}},
+		{"golden record", func(*testing.T) string {
+			return base + `golden:
+  survivorship:
+    default: newest
+    types: {name: source_priority, colour: max}
+    attributes: {tags: union, city: loudest}
+  aggregates:
+    - {name: orders_count, event: Order Completed, function: count}
+    - {name: orders_count, function: sum}
+    - {name: last_at, function: last, property: total}
+    - {name: Bad Name, function: median}
+`
+		}, []string{
+			`11:14: golden.survivorship.default: "newest" is not one of most_recent`,
+			`12:44: golden.survivorship.types.colour: "colour" is not a field type`,
+			`13:37: golden.survivorship.attributes.city: "loudest" is not one of most_recent`,
+			"16:7: golden.aggregates[1].property: missing; sum needs the numeric event property",
+			`16:14: golden.aggregates[1].name: duplicate aggregate "orders_count"`,
+			"17:49: golden.aggregates[2].property: not allowed with last",
+			`18:14: golden.aggregates[3].name: "Bad Name" must match`,
+			`18:34: golden.aggregates[3].function: "median" is not one of count, sum`,
+		}},
+		{"valid identity and golden", func(*testing.T) string {
+			return base + `identity:
+  placeholders: {attributes: [first_name_key, last_name_key]}
+  rules:
+    - {name: email, kind: exact, identifiers: [email]}
+    - {name: key, kind: exact, attributes: [last_name_key, birth_date, postcode]}
+    - name: fuzzy
+      kind: fuzzy
+      blocking: [[soundex(last_name_key), year(birth_date)]]
+      compare:
+        - {attribute: first_name_key, method: name, threshold: 0.9, optional: true}
+    - name: weighted
+      kind: weighted
+      threshold: 10
+      max_block_size: 500
+      blocking: [["prefix(postcode, 3)"]]
+      compare:
+        - attribute: last_name_key
+          method: jaro_winkler
+          levels: [{min: 1, m: 0.8, u: 0.01}, {min: 0.9, m: 0.1, u: 0.05}]
+golden:
+  survivorship: {default: most_recent, types: {name: source_priority}, attributes: {tags: union}}
+  aggregates:
+    - {name: revenue_total, event: Order Completed, function: sum, property: total}
+`
+		}, nil},
 
 		// segments and triggers
 		{"segments", func(*testing.T) string {
@@ -238,10 +339,11 @@ func TestValidateRules(t *testing.T) {
 			"14:5: segments[2].id: missing",
 		}},
 		{"triggers", func(*testing.T) string {
-			return base + "triggers:\n  - id: welcome\n  - id: welcome\n  - description: no id\n"
+			tr := "    when: {attribute_changed: email}\n    actions: [{event: {}}]\n"
+			return base + "triggers:\n  - id: welcome\n" + tr + "  - id: welcome\n" + tr + "  - description: no id\n" + tr
 		}, []string{
-			`11:9: triggers[1].id: duplicate trigger id "welcome"; first declared at line 10`,
-			"12:5: triggers[2].id: missing",
+			`13:9: triggers[1].id: duplicate trigger id "welcome"; first declared at line 10`,
+			"16:5: triggers[2].id: missing",
 		}},
 	}
 	for _, tt := range tests {

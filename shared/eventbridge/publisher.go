@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/events"
 	"github.com/aurum-cdp/aurum/shared/fault"
+	"github.com/aurum-cdp/aurum/shared/retry"
 )
 
 // PutEvents limits.
@@ -95,7 +95,7 @@ func NewPublisher(client API, busName string, opts ...Option) (*Publisher, error
 		maxAttempts: 5,
 		baseDelay:   100 * time.Millisecond,
 		maxDelay:    5 * time.Second,
-		sleep:       sleepCtx,
+		sleep:       retry.Sleep,
 	}
 	for _, opt := range opts {
 		opt(p)
@@ -288,19 +288,19 @@ func (p *Publisher) sendWithRetry(ctx context.Context, batch []pending) ([]Failu
 		if err := ctx.Err(); err != nil {
 			return failed, fmt.Errorf("eventbridge: publish: %w", err)
 		}
-		retry, final := p.send(ctx, batch)
+		again, final := p.send(ctx, batch)
 		failed = append(failed, final...)
-		if len(retry) == 0 {
+		if len(again) == 0 {
 			return failed, nil
 		}
 		if attempt >= p.maxAttempts {
-			return append(failed, retry...), nil
+			return append(failed, again...), nil
 		}
-		if err := p.sleep(ctx, backoff(p.baseDelay, p.maxDelay, attempt)); err != nil {
+		if err := p.sleep(ctx, retry.Backoff(p.baseDelay, p.maxDelay, attempt)); err != nil {
 			return failed, fmt.Errorf("eventbridge: publish: %w", err)
 		}
 		next := batch[:0:0]
-		for _, f := range retry {
+		for _, f := range again {
 			for _, pe := range batch {
 				if pe.id == f.ID {
 					next = append(next, pe)
@@ -407,34 +407,4 @@ func classifyCallError(err error) (error, string) {
 	}
 	// Transport errors (timeouts, refused connections) are transient.
 	return fault.ErrRetryable, ""
-}
-
-// backoff returns a full-jitter delay for the given attempt (1-based):
-// uniform in [0, min(max, base·2^(attempt-1))].
-func backoff(base, max time.Duration, attempt int) time.Duration {
-	if base <= 0 {
-		return 0
-	}
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if max > 0 && d > max {
-		d = max
-	}
-	return rand.N(d + 1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

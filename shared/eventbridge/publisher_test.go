@@ -326,14 +326,3 @@ func TestNewPublisherErrors(t *testing.T) {
 		t.Errorf("NewPublisher(empty bus) = %v; want ErrInvalid", err)
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	for attempt := 1; attempt <= 8; attempt++ {
-		limit := min(100*time.Millisecond<<(attempt-1), time.Second)
-		for range 50 {
-			if d := backoff(100*time.Millisecond, time.Second, attempt); d < 0 || d > limit {
-				t.Fatalf("backoff(100ms, 1s, %d) = %v; want within [0, %v]", attempt, d, limit)
-			}
-		}
-	}
-}

@@ -108,3 +108,41 @@ type ProfilesMerged struct {
 	// RecordKey is the record (source/id) whose arrival caused the merge.
 	RecordKey string `json:"record"`
 }
+
+// SegmentEntered is the detail of a SegmentEntered event: a profile became
+// a member of a segment.
+type SegmentEntered struct {
+	Version     string `json:"version"`
+	ProfileID   string `json:"profile_id"`
+	SegmentID   string `json:"segment_id"`
+	SegmentName string `json:"segment_name,omitempty"`
+	// At is when the profile entered the segment.
+	At time.Time `json:"at"`
+	// ProfileVersion is the profile's version after the change.
+	ProfileVersion int64 `json:"profile_version"`
+	// Cause is what made the membership change: "change" (new data),
+	// "time" (a window closed or opened) or "config" (a re-evaluation
+	// after the segment definitions changed).
+	Cause string `json:"cause"`
+}
+
+// SegmentExited is the detail of a SegmentExited event: a profile stopped
+// being a member of a segment.
+type SegmentExited struct {
+	Version     string `json:"version"`
+	ProfileID   string `json:"profile_id"`
+	SegmentID   string `json:"segment_id"`
+	SegmentName string `json:"segment_name,omitempty"`
+	// At is when the profile left the segment.
+	At time.Time `json:"at"`
+	// Since is when the profile had entered the segment.
+	Since time.Time `json:"since"`
+	// DurationSeconds is the time spent in the segment.
+	DurationSeconds float64 `json:"duration_seconds"`
+	// ProfileVersion is the profile's version after the change.
+	ProfileVersion int64 `json:"profile_version"`
+	// Cause is "change", "time", "config" or "merged" (the profile was
+	// merged into MergedInto and its memberships ended with it).
+	Cause      string `json:"cause"`
+	MergedInto string `json:"merged_into,omitempty"`
+}

@@ -7,12 +7,13 @@ import (
 	"flag"
 	"io"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aurum-cdp/aurum/shared/memstat"
 
 	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/ingest"
@@ -181,7 +182,7 @@ func BenchmarkLoadLargeCSV(b *testing.B) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var peak uint64
-	wg.Go(func() { peak = samplePeakHeap(stop) })
+	wg.Go(func() { peak = memstat.PeakHeap(stop) })
 	b.SetBytes(size)
 	for b.Loop() {
 		if _, err := l.Load(context.Background(), "sources/crm/large.csv"); err != nil {
@@ -191,24 +192,4 @@ func BenchmarkLoadLargeCSV(b *testing.B) {
 	close(stop)
 	wg.Wait()
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-}
-
-// samplePeakHeap samples the heap held by live and not yet swept objects
-// every 5 ms until stop is closed, and returns the largest value seen.
-func samplePeakHeap(stop <-chan struct{}) uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak uint64
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		metrics.Read(s)
-		if v := s[0].Value.Uint64(); v > peak {
-			peak = v
-		}
-		select {
-		case <-stop:
-			return peak
-		case <-t.C:
-		}
-	}
 }

@@ -131,8 +131,8 @@ func Run(ctx context.Context, o Options) error {
 		Handler: s3h,
 		Poll:    o.Poll,
 		Log:     o.Logger,
-		Done: func(key string, err error) {
-			progress.done(ctx, objs, key, err)
+		Done: func(key string, handed time.Time, err error) {
+			progress.done(ctx, objs, key, handed, err)
 		},
 		Idle: func() { progress.summary(ctx, st) },
 	}
@@ -238,7 +238,10 @@ func newProgress(out io.Writer) *progress { return &progress{out: out} }
 
 func (p *progress) update(ingest.Progress) {}
 
-func (p *progress) done(ctx context.Context, objs *dir.Store, key string, err error) {
+// done prints the line of one handed-over file from its load report. A
+// report that started before the file was handed over is the stored report
+// of an earlier load: the loader skipped the file (same ETag).
+func (p *progress) done(ctx context.Context, objs *dir.Store, key string, handed time.Time, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.dirty = true
@@ -256,14 +259,15 @@ func (p *progress) done(ctx context.Context, objs *dir.Store, key string, err er
 		fmt.Fprintf(p.out, "%-40s report unreadable: %v\n", key, derr)
 		return
 	}
+	if r.Skipped || r.StartedAt.Before(handed) {
+		fmt.Fprintf(p.out, "%-40s already loaded (same ETag): skipped\n", key)
+		return
+	}
 	p.files++
 	p.rows += r.Rows
 	p.rejects += r.Rejected
 	line := fmt.Sprintf("%-40s %6d rows  %5d rejected  %4d dropped fields  %5d duplicates  %8.0f rows/s",
 		key, r.Rows, r.Rejected, r.FieldsDropped, r.Duplicates, r.RowsPerSecond)
-	if r.Skipped {
-		line = fmt.Sprintf("%-40s already loaded (same ETag): skipped", key)
-	}
 	if r.Error != "" {
 		line += "  error: " + r.Error
 	}

@@ -35,8 +35,9 @@ type DropFolder struct {
 	Name    string // bucket name put in the synthesized events
 	Sources []string
 	Handler S3Handler
-	// Done is called after each file with its bucket key and the handler's error.
-	Done func(key string, err error)
+	// Done is called after each file with its bucket key, the time it was
+	// handed over and the handler's error.
+	Done func(key string, handed time.Time, err error)
 	// Idle is called when the folder has no file left to pick up after
 	// having handed some over.
 	Idle func()
@@ -162,11 +163,12 @@ func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) (int, 
 func (d *DropFolder) hand(ctx context.Context, path string) {
 	rel, err := filepath.Rel(d.Drop, path)
 	key := "sources/" + filepath.ToSlash(rel)
+	handed := time.Now()
 	if err == nil {
 		err = d.move(ctx, path, key)
 	}
 	if d.Done != nil {
-		d.Done(key, err)
+		d.Done(key, handed, err)
 	} else if err != nil {
 		d.Log.Error("drop folder", "key", key, "err", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -65,6 +66,7 @@ type Store interface {
 	Profile(ctx context.Context, id string) (profile.Profile, error)
 	Seen(ctx context.Context, keys []string) (map[string]bool, error)
 	Commit(ctx context.Context, changes ...store.Change) error
+	Items(ctx context.Context, kind, key, from, to string, limit int, cursor string) ([]store.Item, string, error)
 }
 
 // Options tune a Pipeline.
@@ -75,16 +77,45 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxAttempts bounds retries of a conflicting batch; default 20.
 	MaxAttempts int
+	// Extensions add to every profile change, in order, inside the same
+	// atomic change set (segment membership, due times ...).
+	Extensions []Extension
+}
+
+// Update describes one profile change to extensions.
+type Update struct {
+	// Before is the surviving profile as stored before the change; nil
+	// when the change creates it.
+	Before *profile.Profile
+	// After is the profile about to be written. Extensions may change it
+	// (for example its segment membership); Version is already set.
+	After *profile.Profile
+	// Merged are the profiles merged away into After by this change.
+	Merged []profile.Profile
+	// Record is the record that caused the change.
+	Record profile.Record
+	// Now is the pipeline clock's time of the change.
+	Now time.Time
+}
+
+// Extension adds to a profile's change set. Extend may modify u.After and
+// append items and outbox events to ch; it must not remove anything.
+type Extension interface {
+	Extend(ctx context.Context, u *Update, ch *store.Change) error
 }
 
 // Pipeline resolves and commits records.
 type Pipeline struct {
 	st       Store
-	resolver *identity.Resolver
+	resolver *identity.Engine
+	// initErr is a configuration the identity engine could not compile;
+	// Ingest returns it.
+	initErr  error
 	rules    golden.Rules
 	clock    func() time.Time
 	log      *slog.Logger
 	attempts int
+	exts     []Extension
 	// byID marks message sources (api, webhook, bus), whose records are
 	// de-duplicated on their id alone, like Segment's messageId.
 	byID map[string]bool
@@ -92,17 +123,19 @@ type Pipeline struct {
 
 // New builds a pipeline over st for the configuration cfg.
 func New(cfg *config.Config, st Store, opts Options) *Pipeline {
+	eng, err := identity.New(cfg)
 	p := &Pipeline{
 		st:       st,
-		resolver: identity.New(cfg),
-		rules:    golden.Rules{SourcePriority: map[string]int{}},
+		resolver: eng,
+		initErr:  err,
+		rules:    golden.NewRules(cfg),
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,
+		exts:     opts.Extensions,
 	}
 	p.byID = map[string]bool{}
 	for _, s := range cfg.Sources {
-		p.rules.SourcePriority[s.Name] = s.Priority
 		p.byID[s.Name] = s.Kind != config.KindFile
 	}
 	if p.clock == nil {
@@ -122,6 +155,9 @@ func New(cfg *config.Config, st Store, opts Options) *Pipeline {
 // nothing. On a conflict with a concurrent writer the remaining records are
 // re-read and retried.
 func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, error) {
+	if p.initErr != nil {
+		return Result{}, fmt.Errorf("pipeline: %w", p.initErr)
+	}
 	recs = slices.Clone(recs) // defaults below must not touch the caller's records
 	keys := make([]string, len(recs))
 	for i, r := range recs {
@@ -171,7 +207,7 @@ func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string
 	if err != nil {
 		return len(pending), fmt.Errorf("check idempotency keys: %w", err)
 	}
-	v := newView(p.st)
+	v := newView(p.st, p.resolver.BlockLimit)
 	var changes []store.Change
 	var idx []int
 	var outcomes []outcome
@@ -270,11 +306,46 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 		}
 		shared[o.ProfileID] = append(shared[o.ProfileID], l.Identifier.String())
 	}
+	// Composite-key and fuzzy candidates come from the block index: the
+	// records indexed under the record's keys, never a scan.
+	keys := p.resolver.Keys(rec)
+	for _, k := range keys {
+		cands, err := v.block(ctx, k)
+		if err != nil {
+			return store.Change{}, outcome{}, err
+		}
+		if len(cands) > p.resolver.BlockLimit(k) {
+			continue // too common to discriminate, as in batch mode
+		}
+		for _, c := range cands {
+			if c.Record.Key() == rec.Key() {
+				continue
+			}
+			if res := p.resolver.CompareOn(k, rec, c.Record); !res.Match {
+				continue
+			}
+			live := v.resolve(c.ProfileID)
+			if _, seen := rules[live]; !seen {
+				matched = append(matched, live)
+				rules[live] = k.Rule
+			}
+			rules[live] = earlierRule(p.resolver.Rules(), rules[live], k.Rule)
+		}
+	}
 	profiles := make([]profile.Profile, 0, len(matched))
+	got := map[string]bool{}
 	for _, id := range matched {
 		pr, err := v.profile(ctx, id)
 		if err != nil {
 			return store.Change{}, outcome{}, fmt.Errorf("read profile %s: %w", id, err)
+		}
+		if got[pr.ID] {
+			continue
+		}
+		got[pr.ID] = true
+		if pr.ID != id {
+			rules[pr.ID] = earlierRule(p.resolver.Rules(), rules[pr.ID], rules[id])
+			shared[pr.ID] = append(shared[pr.ID], shared[id]...)
 		}
 		profiles = append(profiles, pr)
 	}
@@ -291,44 +362,96 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	ch.Keys = []string{key}
 	var out outcome
 	var surv profile.Profile
+	var before *profile.Profile
 	var expect int64
 	if len(profiles) == 0 {
 		surv = profile.Profile{ID: NewProfileID(key), CreatedAt: now}
 		out.created = true
 	} else {
 		surv = clone(profiles[0])
+		before = &profiles[0]
 		expect = surv.Version
 	}
 	var changed []string
 	var mergeEvents []events.Envelope
+	var merged []profile.Profile
+	stats := map[string]int64{}
 	for _, other := range profiles[min(1, len(profiles)):] {
+		if t := p.overCap(surv.Identifiers, other.Identifiers); t != "" {
+			// Merge protection: the profiles stay apart.
+			stats["blocked/"+identity.ProtectMaxPerProfile]++
+			stats["rule/"+rules[other.ID]+"/blocked"]++
+			continue
+		}
+		merged = append(merged, other)
 		changed = append(changed, p.rules.Merge(&surv, other)...)
 		ch.Redirects = append(ch.Redirects, store.Redirect{From: other.ID, To: surv.ID, ExpectVersion: other.Version, At: now})
 		out.merged++
+		stats["rule/"+rules[other.ID]+"/merges"]++
 		ids := append(slices.Clone(shared[other.ID]), shared[surv.ID]...)
 		sort.Strings(ids)
+		ids = slices.Compact(ids)
 		ev, err := events.New(events.TypeProfilesMerged, now, events.ProfilesMerged{
 			Version: events.SchemaVersion, ProfileID: surv.ID, Merged: []string{other.ID},
-			Rule: rules[other.ID], Identifiers: slices.Compact(ids), RecordKey: rec.Key(),
+			Rule: rules[other.ID], Identifiers: ids, RecordKey: rec.Key(),
 		}, surv.ID, other.ID, key)
 		if err != nil {
 			return store.Change{}, outcome{}, err
 		}
 		mergeEvents = append(mergeEvents, ev)
+		entry, err := json.Marshal(identity.LedgerEntry{Survivor: surv.ID, Merged: other.ID, Rule: rules[other.ID],
+			Identifiers: ids, Record: rec.Key(), At: now.Format(time.RFC3339Nano)})
+		if err != nil {
+			return store.Change{}, outcome{}, fmt.Errorf("ledger entry: %w", err)
+		}
+		ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemCreate, Item: store.Item{
+			Kind: identity.ItemLedger, Key: surv.ID, Sort: now.Format(time.RFC3339Nano) + "/" + other.ID, Value: entry}})
 	}
-	before := len(surv.Identifiers)
-	changed = append(changed, p.rules.Apply(&surv, rec)...)
+	for id, r := range rules {
+		if got[id] {
+			stats["rule/"+r+"/links"]++
+		}
+	}
+	// Identifiers over their type's cap are not attached to the profile;
+	// they stay on the record and are not claimed.
+	applied := rec
+	applied.Identifiers = nil
+	var dropped map[profile.Identifier]bool
+	for _, id := range rec.Identifiers {
+		if !surv.HasIdentifier(id) && p.overCap(append(slices.Clone(surv.Identifiers), applied.Identifiers...), []profile.Identifier{id}) != "" {
+			if dropped == nil {
+				dropped = map[profile.Identifier]bool{}
+			}
+			dropped[id] = true
+			stats["blocked/"+identity.ProtectMaxPerProfile]++
+			continue
+		}
+		applied.Identifiers = append(applied.Identifiers, id)
+	}
+	nIDs := len(surv.Identifiers)
+	changed = append(changed, p.rules.Apply(&surv, applied)...)
 	sort.Strings(changed)
 	changed = slices.Compact(changed)
 	var newIDs []string
-	for _, id := range surv.Identifiers[before:] {
+	for _, id := range surv.Identifiers[nIDs:] {
 		newIDs = append(newIDs, id.String())
 	}
 	for _, l := range links {
-		if _, claimed := owners[l.Identifier]; !claimed {
+		if _, claimed := owners[l.Identifier]; !claimed && !dropped[l.Identifier] {
 			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID})
 		}
 	}
+	if len(keys) > 0 {
+		ix, err := json.Marshal(identity.Indexed{Record: p.resolver.Compact(rec), ProfileID: surv.ID})
+		if err != nil {
+			return store.Change{}, outcome{}, fmt.Errorf("index record: %w", err)
+		}
+		for _, k := range keys {
+			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{
+				Kind: identity.ItemBlock, Key: identity.BlockKey(k), Sort: rec.Key(), Value: ix}})
+		}
+	}
+	ch.Items = append(ch.Items, statItems(key, stats)...)
 	surv.Version = expect + 1
 	surv.UpdatedAt = now
 	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: expect}}
@@ -346,9 +469,64 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 		return store.Change{}, outcome{}, err
 	}
 	ch.Outbox = append(mergeEvents, upd)
+	if len(p.exts) > 0 {
+		u := &Update{Before: before, After: &surv, Merged: merged, Record: rec, Now: now}
+		for _, x := range p.exts {
+			if err := x.Extend(ctx, u, &ch); err != nil {
+				return store.Change{}, outcome{}, fmt.Errorf("extend change of profile %s: %w", surv.ID, err)
+			}
+		}
+	}
+	ch.Profiles[0].Profile = surv
 	out.profileID = surv.ID
 	v.apply(ch)
 	return ch, out, nil
+}
+
+// overCap returns the first identifier type whose cap the union of a and
+// b would exceed, or "".
+func (p *Pipeline) overCap(a, b []profile.Identifier) string {
+	count := map[string]int{}
+	seen := map[profile.Identifier]bool{}
+	for _, list := range [2][]profile.Identifier{a, b} {
+		for _, id := range list {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			count[id.Type]++
+		}
+	}
+	for _, t := range slices.Sorted(maps.Keys(count)) {
+		if limit, _ := p.resolver.Capped(t); limit > 0 && count[t] > limit {
+			return t
+		}
+	}
+	return ""
+}
+
+// earlierRule returns whichever of a and b comes first in order.
+func earlierRule(order []string, a, b string) string {
+	ia, ib := slices.Index(order, a), slices.Index(order, b)
+	if ia < 0 || (ib >= 0 && ib < ia) {
+		return b
+	}
+	return a
+}
+
+// statItems turns counter increments into ItemAdd writes on one shard
+// (chosen by the record's key, so concurrent writers spread out).
+func statItems(key string, stats map[string]int64) []store.ItemWrite {
+	if len(stats) == 0 {
+		return nil
+	}
+	h := sha256.Sum256([]byte(key))
+	shard := fmt.Sprintf("shard-%d", int(h[0])%identity.StatShards)
+	var out []store.ItemWrite
+	for _, name := range slices.Sorted(maps.Keys(stats)) {
+		out = append(out, store.ItemWrite{Op: store.ItemAdd, Item: store.Item{Kind: identity.ItemStats, Key: shard, Sort: name, N: stats[name]}})
+	}
+	return out
 }
 
 // key is the idempotency key of a record: for message sources (api,
@@ -412,6 +590,12 @@ func clone(p profile.Profile) profile.Profile {
 			c.Aggregates[k] = v
 		}
 	}
+	if p.Tallies != nil {
+		c.Tallies = make(map[string][]profile.Tally, len(p.Tallies))
+		for k, v := range p.Tallies {
+			c.Tallies[k] = slices.Clone(v)
+		}
+	}
 	return c
 }
 
@@ -430,4 +614,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-

@@ -2,7 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aurum-cdp/aurum/shared/identity"
 
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/store"
@@ -13,20 +18,70 @@ import (
 // created or merged before any of them is committed.
 type view struct {
 	st        Store
+	limit     func(identity.Key) int
 	owner     map[profile.Identifier]store.Owner
 	unclaimed map[profile.Identifier]bool
 	profiles  map[string]profile.Profile
 	redirect  map[string]string
+	// blocks caches block-index entries by store key, sort key → entry;
+	// pending holds the batch's own entries for blocks not read yet.
+	blocks  map[string]map[string]identity.Indexed
+	pending map[string]map[string]identity.Indexed
 }
 
-func newView(st Store) *view {
+func newView(st Store, limit func(identity.Key) int) *view {
 	return &view{
 		st:        st,
+		limit:     limit,
 		owner:     map[profile.Identifier]store.Owner{},
 		unclaimed: map[profile.Identifier]bool{},
 		profiles:  map[string]profile.Profile{},
 		redirect:  map[string]string{},
+		blocks:    map[string]map[string]identity.Indexed{},
+		pending:   map[string]map[string]identity.Indexed{},
 	}
+}
+
+// maxBlockRead bounds how many entries of one block are read: one more
+// than any rule compares, so an oversized block is recognized.
+const maxBlockRead = 5000
+
+// block returns the records indexed under k, in record-key order.
+func (v *view) block(ctx context.Context, k identity.Key) ([]identity.Indexed, error) {
+	bk := identity.BlockKey(k)
+	m, ok := v.blocks[bk]
+	if !ok {
+		m = map[string]identity.Indexed{}
+		limit := min(maxBlockRead, 1+v.limit(k))
+		cursor := ""
+		for {
+			items, next, err := v.st.Items(ctx, identity.ItemBlock, bk, "", "", limit-len(m), cursor)
+			if err != nil {
+				return nil, fmt.Errorf("read block index: %w", err)
+			}
+			for _, it := range items {
+				var ix identity.Indexed
+				if err := json.Unmarshal(it.Value, &ix); err != nil {
+					return nil, fmt.Errorf("decode block index entry: %w", err)
+				}
+				m[it.Sort] = ix
+			}
+			if next == "" || len(m) >= limit {
+				break
+			}
+			cursor = next
+		}
+		for s, ix := range v.pending[bk] {
+			m[s] = ix
+		}
+		delete(v.pending, bk)
+		v.blocks[bk] = m
+	}
+	out := make([]identity.Indexed, 0, len(m))
+	for _, s := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[s])
+	}
+	return out, nil
 }
 
 // resolve follows the batch's pending redirects.
@@ -92,6 +147,22 @@ func (v *view) apply(ch store.Change) {
 	}
 	for _, w := range ch.Profiles {
 		v.profiles[w.Profile.ID] = w.Profile
+	}
+	for _, w := range ch.Items {
+		if w.Item.Kind != identity.ItemBlock {
+			continue
+		}
+		m, ok := v.blocks[w.Item.Key]
+		if !ok {
+			if m, ok = v.pending[w.Item.Key]; !ok {
+				m = map[string]identity.Indexed{}
+				v.pending[w.Item.Key] = m
+			}
+		}
+		var ix identity.Indexed
+		if err := json.Unmarshal(w.Item.Value, &ix); err == nil {
+			m[w.Item.Sort] = ix
+		}
 	}
 	for _, c := range ch.Claims {
 		v.owner[c.Identifier] = store.Owner{Claimant: c.ProfileID, ProfileID: c.ProfileID}

@@ -84,6 +84,13 @@ type Attribute struct {
 	ObservedAt time.Time `json:"observed_at"`
 }
 
+// Tally counts the records that observed one value of an attribute.
+type Tally struct {
+	Count int `json:"count"`
+	// Last is the newest observation of the value, with its provenance.
+	Last Attribute `json:"last"`
+}
+
 // Profile is the golden record of one person: the union of the identifiers
 // of its records, surviving attribute values with provenance, aggregates and
 // the most recent events.
@@ -96,6 +103,9 @@ type Profile struct {
 	Attributes  map[string]Attribute `json:"attributes"`
 	// Aggregates are computed from events (orders_count, last_order_at ...).
 	Aggregates map[string]any `json:"aggregates,omitempty"`
+	// Tallies count the values observed per attribute, a bounded number
+	// of them, for the most_frequent survivorship strategy.
+	Tallies map[string][]Tally `json:"tallies,omitempty"`
 	// Sources counts the records received per source.
 	Sources     map[string]int `json:"sources,omitempty"`
 	RecordCount int            `json:"record_count"`
@@ -107,6 +117,27 @@ type Profile struct {
 	MergedFrom []string  `json:"merged_from,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Segments is the current segment membership: segment id → the time
+	// the profile entered it. Package segment maintains it.
+	Segments map[string]time.Time `json:"segments,omitempty"`
+	// NextEvalAt is when the profile's segment memberships can next change
+	// without new data (a window closing); zero when no segment depends
+	// on time. Package segment schedules a re-evaluation then.
+	NextEvalAt time.Time `json:"next_eval_at,omitzero"`
+	// RFM is the profile's recency/frequency/monetary score as of its
+	// last evaluation; nil when RFM is not configured or not applicable.
+	RFM *RFM `json:"rfm,omitempty"`
+}
+
+// RFM is a recency, frequency, monetary score: each dimension is a
+// quintile from 1 (lowest) to 5 (best), with a label such as "champions".
+type RFM struct {
+	R     int    `json:"r"`
+	F     int    `json:"f"`
+	M     int    `json:"m"`
+	Label string `json:"label"`
+	// At is when the score was computed (recency decays with time).
+	At time.Time `json:"at"`
 }
 
 // MaxRecentEvents bounds Profile.RecentEvents.

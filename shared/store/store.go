@@ -49,6 +49,16 @@ type Store interface {
 	// before it may have been applied (each stays atomic and idempotent, so
 	// the caller re-reads and retries from the failed one).
 	Commit(ctx context.Context, changes ...Change) error
+	// Item returns one generic item; a missing item, or one whose Expires
+	// is not after the store's clock, is fault.ErrNotFound.
+	Item(ctx context.Context, kind, key, sort string) (Item, error)
+	// Items returns the items of (kind, key) whose sort keys lie in
+	// [from, to) in ascending order ("" for to means no upper bound), at
+	// most limit, after the opaque cursor ("" for the first page), and the
+	// cursor of the next page ("" when there is none). Expired items may
+	// still be returned until the store removes them; callers compare
+	// Item.Expires with their clock.
+	Items(ctx context.Context, kind, key, from, to string, limit int, cursor string) ([]Item, string, error)
 	// Outbox returns up to limit unpublished events, oldest first.
 	Outbox(ctx context.Context, limit int) ([]events.Envelope, error)
 	// Ack removes published events from the outbox.
@@ -87,6 +97,61 @@ type Change struct {
 	Claims []Claim
 	// Outbox events, published if and only if the change commits.
 	Outbox []events.Envelope
+	// Items are writes of generic items, atomic with the rest.
+	Items []ItemWrite
+}
+
+// Item is a generic piece of state owned by a package other than the store
+// (the merge ledger, segment membership and history, due times, trigger
+// state, counters), addressed by Kind (a namespace such as "seg.member"),
+// Key (usually a profile id or a shard) and Sort (ordered within a key).
+// Kind, Key and Sort must be non-empty and hold no NUL byte. In DynamoDB
+// Kind+Key form the partition key and Sort the sort key, so an item is
+// read by key and a key's items are read in Sort order without scanning.
+type Item struct {
+	Kind string `json:"kind"`
+	Key  string `json:"key"`
+	Sort string `json:"sort"`
+	// Value is the item's JSON payload (at most 64 KiB).
+	Value []byte `json:"value,omitempty"`
+	// N is the item's counter; ItemAdd changes it atomically.
+	N int64 `json:"n,omitempty"`
+	// Version increases by one on every write of the item (1 after the
+	// first); ItemReplace and ItemDelete may check it.
+	Version int64 `json:"version"`
+	// Expires, if set, lets the store delete the item after that time
+	// (DynamoDB TTL; the embedded store on read and in a sweep).
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// ItemOp is what an ItemWrite does.
+type ItemOp uint8
+
+const (
+	// ItemPut writes the item whatever is there.
+	ItemPut ItemOp = iota
+	// ItemCreate writes the item only if it does not exist (or has
+	// expired); otherwise the change fails with fault.ErrConflict. It
+	// makes "at most once" facts: a fired trigger, a ledger entry.
+	ItemCreate
+	// ItemReplace writes the item only if it exists at ExpectVersion
+	// (0: at any version); otherwise fault.ErrConflict.
+	ItemReplace
+	// ItemDelete removes the item; with ExpectVersion > 0 only at that
+	// version (otherwise fault.ErrConflict). Deleting a missing item
+	// without a version check is not an error.
+	ItemDelete
+	// ItemAdd adds Item.N to the item's counter, creating the item at
+	// Item.N if missing; Value and Expires are set when not empty. Many
+	// writers may add to one counter concurrently.
+	ItemAdd
+)
+
+// ItemWrite is one write of a generic item within a Change.
+type ItemWrite struct {
+	Op            ItemOp
+	Item          Item
+	ExpectVersion int64
 }
 
 // RecordWrite stores a record under a profile. Its events are indexed for

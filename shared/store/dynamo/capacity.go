@@ -87,9 +87,9 @@ type Units struct {
 	// read is one unit per 4 KB of each item (eventually consistent: half;
 	// a Query rounds the sum of its items, not each item), a write one unit
 	// per KB; transactional writes count double; writing an item that has
-	// index keys adds the index write. Two approximations: an overwrite is
+	// index keys adds the index write. Approximations: an overwrite is
 	// charged on the new item (DynamoDB charges the larger of old and new),
-	// and a delete on one unit.
+	// a delete on one unit, and an update on its key and new values.
 	Read, Write float64
 	// ReportedRead and ReportedWrite are what DynamoDB returned as
 	// ConsumedCapacity (ReturnConsumedCapacity TOTAL). DynamoDB Local
@@ -251,7 +251,7 @@ func (m *Meter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWri
 			case ti.Put != nil:
 				u.Write += 2*writeUnits(ItemSize(ti.Put.Item)) + indexWrite(ti.Put.Item)
 			default:
-				u.Write += 2
+				u.Write += 2 * writeUnits(writeSize(ti))
 			}
 		}
 		if out != nil {

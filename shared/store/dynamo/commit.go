@@ -55,6 +55,16 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 type tx struct {
 	items []types.TransactWriteItem
 	what  []string
+	// alts holds, for generic item writes with two forms, what is needed
+	// to switch form (nil for other items).
+	alts []*alt
+	now  time.Time
+}
+
+// alt is a generic item write with two forms (see Store.itemWrite).
+type alt struct {
+	w     store.ItemWrite
+	fresh bool
 }
 
 func (t *tx) put(what string, it item, cond string, names map[string]string, values map[string]types.AttributeValue, table string) {
@@ -70,6 +80,7 @@ func (t *tx) put(what string, it item, cond string, names map[string]string, val
 	}
 	t.items = append(t.items, types.TransactWriteItem{Put: p})
 	t.what = append(t.what, what)
+	t.alts = append(t.alts, nil)
 }
 
 // transaction validates ch and builds its transaction items.
@@ -78,7 +89,7 @@ func (s *Store) transaction(ch store.Change) (*tx, error) {
 		return nil, err
 	}
 	now := s.opts.Now()
-	t := &tx{}
+	t := &tx{now: now}
 
 	for _, k := range ch.Keys {
 		it := key(keyPK(k), skKey)
@@ -188,13 +199,27 @@ func (s *Store) transaction(ch store.Change) (*tx, error) {
 		t.put("outbox event "+e.ID, it, "", nil, nil, s.table)
 	}
 
+	for _, w := range ch.Items {
+		ti, what, err := s.itemWrite(w, now, false)
+		if err != nil {
+			return nil, err
+		}
+		t.items = append(t.items, ti)
+		t.what = append(t.what, what)
+		if twoForms(w.Op) {
+			t.alts = append(t.alts, &alt{w: w})
+		} else {
+			t.alts = append(t.alts, nil)
+		}
+	}
+
 	if len(t.items) > MaxTransactItems {
 		return nil, fmt.Errorf("change needs %d items, more than the %d of one transaction: %w",
 			len(t.items), MaxTransactItems, fault.ErrTooLarge)
 	}
 	total := 0
 	for i, w := range t.items {
-		n := ItemSize(w.Put.Item)
+		n := writeSize(w)
 		if n > MaxItemSize {
 			return nil, fmt.Errorf("%s: item of %d bytes exceeds DynamoDB's %d: %w",
 				itemName(t.what[i]), n, MaxItemSize, fault.ErrTooLarge)
@@ -206,6 +231,25 @@ func (s *Store) transaction(ch store.Change) (*tx, error) {
 			total, MaxTransactSize, fault.ErrTooLarge)
 	}
 	return t, nil
+}
+
+// writeSize is the size of the item a transaction item writes: exact for a
+// Put, an estimate (key and new values) for an Update, the key for a
+// Delete.
+func writeSize(w types.TransactWriteItem) int {
+	switch {
+	case w.Put != nil:
+		return ItemSize(w.Put.Item)
+	case w.Update != nil:
+		n := ItemSize(w.Update.Key)
+		for _, v := range w.Update.ExpressionAttributeValues {
+			n += valueSize(v)
+		}
+		return n
+	case w.Delete != nil:
+		return ItemSize(w.Delete.Key)
+	}
+	return 0
 }
 
 // itemName trims a failure description to the item it names.
@@ -255,11 +299,19 @@ func shard(id string, n int) int {
 	return int(h % uint32(n))
 }
 
+// maxSwitches bounds how often send switches the form of generic item
+// writes before giving up with fault.ErrRetryable.
+const maxSwitches = 8
+
 // send runs one transaction and maps its failure to a fault kind. A change
 // of one item is a conditional PutItem instead, which is as atomic and
 // costs half the write units.
+//
+// When only the liveness conditions of generic item writes with two forms
+// failed (an item had expired, or was revived meanwhile), send switches
+// those writes to their other form and tries again.
 func (s *Store) send(ctx context.Context, t *tx) error {
-	if len(t.items) == 1 {
+	if len(t.items) == 1 && t.items[0].Put != nil && t.alts[0] == nil {
 		p := t.items[0].Put
 		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                 p.TableName,
@@ -277,18 +329,43 @@ func (s *Store) send(ctx context.Context, t *tx) error {
 		}
 		return nil
 	}
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: t.items,
-		// A fresh token per call: the SDK's own retries of this call are
-		// idempotent, while a later Commit of the same change is checked
-		// again (and conflicts on its idempotency keys).
-		ClientRequestToken: aws.String(token()),
-	})
-	if err == nil {
-		return nil
-	}
-	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) {
+	for attempt := 0; ; attempt++ {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: t.items,
+			// A fresh token per call: the SDK's own retries of this call
+			// are idempotent, while a later Commit of the same change is
+			// checked again (and conflicts on its idempotency keys).
+			ClientRequestToken: aws.String(token()),
+		})
+		if err == nil {
+			return nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			return wrap("transact write", err)
+		}
+		failed := failedConditions(canceled)
+		switchable := len(failed) > 0
+		for _, i := range failed {
+			if i >= len(t.alts) || t.alts[i] == nil {
+				switchable = false
+			}
+		}
+		if switchable {
+			if attempt == maxSwitches {
+				return fmt.Errorf("%s: expiry raced %d times: %w", itemName(t.what[failed[0]]), attempt, fault.ErrRetryable)
+			}
+			for _, i := range failed {
+				a := t.alts[i]
+				a.fresh = !a.fresh
+				ti, _, err := s.itemWrite(a.w, t.now, a.fresh)
+				if err != nil {
+					return err
+				}
+				t.items[i] = ti
+			}
+			continue
+		}
 		i, kind := cancellation(canceled)
 		if kind == fault.ErrConflict && i >= 0 && i < len(t.what) {
 			return fmt.Errorf("%s: %w", t.what[i], fault.ErrConflict)
@@ -298,7 +375,18 @@ func (s *Store) send(ctx context.Context, t *tx) error {
 		}
 		return fmt.Errorf("transaction canceled: %w: %w", kind, err)
 	}
-	return wrap("transact write", err)
+}
+
+// failedConditions returns the indexes of the items whose condition
+// failed.
+func failedConditions(e *types.TransactionCanceledException) []int {
+	var out []int
+	for i, r := range e.CancellationReasons {
+		if r.Code != nil && *r.Code == "ConditionalCheckFailed" {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func token() string {
@@ -383,6 +471,18 @@ func validate(ch store.Change) error {
 		}
 		if err := once("outbox event", e.ID); err != nil {
 			return err
+		}
+	}
+	for _, w := range ch.Items {
+		if err := validItem(w.Item); err != nil {
+			return err
+		}
+		if seen["item\x00"+itemKey(w.Item)] {
+			return fault.Invalidf("item %s %s/%s named twice in one change", w.Item.Kind, w.Item.Key, w.Item.Sort)
+		}
+		seen["item\x00"+itemKey(w.Item)] = true
+		if w.ExpectVersion < 0 {
+			return fault.Invalidf("item %s/%s: negative expected version", w.Item.Kind, w.Item.Sort)
 		}
 	}
 	return nil

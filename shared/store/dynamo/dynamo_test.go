@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -41,6 +42,9 @@ func TestDynamoConformance(t *testing.T) {
 				t.Fatalf("Close() = %v; want nil", err)
 			}
 			return dynamo.New(dynamotest.Client(t), st.Table(), dynamo.Options{})
+		},
+		NewWithClock: func(t *testing.T, now func() time.Time) store.Store {
+			return newFixture(t, dynamo.Options{Now: now}).store
 		},
 	})
 }

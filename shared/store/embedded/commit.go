@@ -39,7 +39,7 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	if len(prepared) == 0 {
 		return stop
 	}
-	now := time.Now()
+	now := s.now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		w := writer{tx: tx}
 		w.open()
@@ -48,7 +48,7 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 				stop = fmt.Errorf("embedded: commit change %d: %w", i, err)
 				return nil
 			}
-			if err := w.check(p); err != nil {
+			if err := w.check(p, now); err != nil {
 				stop = fmt.Errorf("embedded: commit change %d: %w", i, err)
 				return nil
 			}
@@ -72,6 +72,7 @@ type change struct {
 	redirects []redirectWrite
 	claims    []claimWrite
 	outbox    []outboxWrite
+	items     []itemWrite
 }
 
 type recordWrite struct {
@@ -236,6 +237,16 @@ func prepare(c store.Change) (*change, error) {
 		}
 		p.outbox = append(p.outbox, outboxWrite{id: []byte(e.ID), timeKey: appendTime(nil, e.Time), value: v})
 	}
+	for i, w := range c.Items {
+		iw, err := prepareItem(i, w)
+		if err != nil {
+			return nil, err
+		}
+		if !once("item", string(iw.key)) {
+			return nil, fault.Invalidf("item %s %s/%s: named twice", w.Item.Kind, w.Item.Key, w.Item.Sort)
+		}
+		p.items = append(p.items, iw)
+	}
 	return p, nil
 }
 
@@ -255,6 +266,7 @@ type writer struct {
 	tx                                       *bolt.Tx
 	profiles, redirects, children, idents    *bolt.Bucket
 	records, events, keys, outbox, outboxIDs *bolt.Bucket
+	items, itemExpiry                        *bolt.Bucket
 }
 
 func (w *writer) open() {
@@ -262,11 +274,12 @@ func (w *writer) open() {
 	w.profiles, w.redirects, w.children = b(BucketProfiles), b(BucketRedirects), b(BucketChildren)
 	w.idents, w.records, w.events = b(BucketIdentifiers), b(BucketRecords), b(BucketEvents)
 	w.keys, w.outbox, w.outboxIDs = b(BucketKeys), b(BucketOutbox), b(BucketOutboxIDs)
+	w.items, w.itemExpiry = b(BucketItems), b(BucketItemExpiry)
 }
 
 // check verifies p's optimistic conditions against the transaction's view
 // (fault.ErrConflict). It writes nothing.
-func (w *writer) check(p *change) error {
+func (w *writer) check(p *change, now time.Time) error {
 	for i, k := range p.keys {
 		if w.keys.Get(k) != nil {
 			return fmt.Errorf("key %d: already recorded: %w", i, fault.ErrConflict)
@@ -292,6 +305,11 @@ func (w *writer) check(p *change) error {
 	for _, c := range p.claims {
 		if cur := w.idents.Get(c.key); string(cur) != c.expect {
 			return fmt.Errorf("claim %s identifier for profile %s: claimed by another profile: %w", c.idType, c.profileID, fault.ErrConflict)
+		}
+	}
+	for _, iw := range p.items {
+		if err := w.checkItem(iw, now); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -395,6 +413,11 @@ func (w *writer) apply(p *change, now time.Time) error {
 		}
 		if err := w.outboxIDs.Put(e.id, key); err != nil {
 			return fmt.Errorf("put outbox event %s: %w", e.id, err)
+		}
+	}
+	for _, iw := range p.items {
+		if err := w.applyItem(iw, now); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,7 +1,8 @@
 // Package embedded implements the Store port (package store) on a single
 // bbolt file, for Aurum's local mode and tests.
 //
-// Layout: one bbolt bucket per kind of item, values encoded as JSON.
+// Layout: one bbolt bucket per kind of item, values encoded as JSON unless
+// noted.
 //
 //	profiles     profile id                       → version (8 bytes) + JSON profile
 //	redirects    merged-away profile id           → JSON {to, at}
@@ -12,6 +13,8 @@
 //	keys         idempotency key                  → commit time
 //	outbox       time, sequence                   → JSON envelope
 //	outbox_ids   envelope id                      → outbox key
+//	items        kind 0 key 0 sort                → header + item value
+//	item_expiry  expiry time, items key           → (empty)
 //
 // Ids, sources and identifier types must not contain NUL bytes. The events
 // index is keyed so that a forward scan yields a profile's events newest
@@ -19,6 +22,20 @@
 // profile's events, records and identifiers are not rewritten, and
 // Store.Events merges the event streams of a profile and of everything
 // merged into it.
+//
+// Generic items (store.Item) are keyed kind 0 key 0 sort. Kind, key and
+// sort hold no NUL byte, so the key is unambiguous (kind "a" with key "b|c"
+// and kind "a|b" with key "c" never meet), and the items of one (kind, key)
+// are one contiguous run ordered by sort bytewise, as DynamoDB orders
+// string sort keys: Store.Items is a single cursor seek. An item value is a
+// 29-byte header (version and counter as big-endian 64-bit integers, an
+// expiry flag byte, the expiry time as in the other time keys) followed by
+// the raw Value. Items with an expiry also have an entry in item_expiry,
+// ordered by time, so Store.Sweep deletes expired items without reading
+// the live ones. An item whose expiry is not after the store's clock
+// (Options.Now) is treated as absent by every read and write even before
+// Sweep removes it; the process owning the store (local mode) calls Sweep
+// periodically to reclaim the space.
 //
 // Commit runs all its change sets in one read-write transaction: each
 // change set is checked against the transaction's own view before any of
@@ -56,11 +73,14 @@ const (
 	BucketKeys        = "keys"
 	BucketOutbox      = "outbox"
 	BucketOutboxIDs   = "outbox_ids"
+	BucketItems       = "items"
+	BucketItemExpiry  = "item_expiry"
 )
 
 var bucketNames = []string{
 	BucketProfiles, BucketRedirects, BucketChildren, BucketIdentifiers,
 	BucketRecords, BucketEvents, BucketKeys, BucketOutbox, BucketOutboxIDs,
+	BucketItems, BucketItemExpiry,
 }
 
 // MaxRedirectChain bounds the redirects followed to resolve a profile id.
@@ -74,12 +94,16 @@ type Options struct {
 	// NoSync skips fsync after each commit: faster, but a crash may lose
 	// recent commits. For tests and benchmarks.
 	NoSync bool
+	// Now is the store's clock: item expiry is judged and commit times are
+	// stamped with it. Nil means time.Now. Tests set it to move time.
+	Now func() time.Time
 }
 
 // Store is a Store on a bbolt file. It is safe for concurrent use; commits
 // are serialized by bbolt's single writer.
 type Store struct {
-	db *bolt.DB
+	db    *bolt.DB
+	clock func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -109,7 +133,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, clock: opts.Now}, nil
 }
 
 // Path returns the path of the store file.
@@ -308,6 +332,7 @@ type Stats struct {
 	Events      int `json:"events"`
 	Keys        int `json:"keys"`
 	Outbox      int `json:"outbox"`
+	Items       int `json:"items"`
 }
 
 // Stats counts the items in each bucket. It walks bucket pages: use it for
@@ -324,6 +349,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 			Events:      n(BucketEvents),
 			Keys:        n(BucketKeys),
 			Outbox:      n(BucketOutbox),
+			Items:       n(BucketItems),
 		}
 		return nil
 	})

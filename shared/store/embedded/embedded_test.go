@@ -43,6 +43,9 @@ func TestConformance(t *testing.T) {
 			}
 			return open(t, path, embedded.Options{NoSync: true, Timeout: time.Second})
 		},
+		NewWithClock: func(t *testing.T, now func() time.Time) store.Store {
+			return open(t, filepath.Join(t.TempDir(), "aurum.db"), embedded.Options{NoSync: true, Timeout: time.Second, Now: now})
+		},
 	})
 }
 

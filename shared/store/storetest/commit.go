@@ -11,7 +11,8 @@ import (
 )
 
 // fullChange touches every kind of item: key k-new, record web/r-new with
-// event e-new, profile p-new, identifier email new, outbox event ev-new.
+// event e-new, profile p-new, identifier email new, outbox event ev-new,
+// generic items test.item/p-new/new (put) and test.item/p-new/n (added).
 func fullChange() store.Change {
 	return store.Change{
 		Keys:     []string{"k-new"},
@@ -19,6 +20,10 @@ func fullChange() store.Change {
 		Profiles: []store.ProfileWrite{write(newProfile("p-new"))},
 		Claims:   []store.Claim{{Identifier: email("new"), ProfileID: "p-new"}},
 		Outbox:   []events.Envelope{envelope("ev-new", 10)},
+		Items: []store.ItemWrite{
+			put(item("p-new", "new", `{"new":true}`, 1)),
+			itemOp(store.ItemAdd, item("p-new", "n", "", 1), 0),
+		},
 	}
 }
 
@@ -30,17 +35,19 @@ var fullChangeAbsent = nothing{
 	ids:      []profile.Identifier{email("new")},
 	events:   []string{"p-new"},
 	outbox:   true,
+	items:    []store.Item{item("p-new", "new", "", 0), item("p-new", "n", "", 0)},
 }
 
 func testAtomicity(t *testing.T, h Harness) {
 	// Stored before each case: profile p-old at version 1 claiming email
-	// taken, key k-used.
+	// taken, key k-used, item test.item/p-old/s at version 1.
 	setup := func(t *testing.T) store.Store {
 		s := h.New(t)
 		commit(t, s, store.Change{
 			Keys:     []string{"k-used"},
 			Profiles: []store.ProfileWrite{write(newProfile("p-old"))},
 			Claims:   []store.Claim{{Identifier: email("taken"), ProfileID: "p-old"}},
+			Items:    []store.ItemWrite{put(item("p-old", "s", `{"old":true}`, 1))},
 		})
 		return s
 	}
@@ -70,6 +77,18 @@ func testAtomicity(t *testing.T, h Harness) {
 		{"redirect of a missing profile", func(c *store.Change) {
 			c.Redirects = append(c.Redirects, store.Redirect{From: "p-ghost", To: "p-new", ExpectVersion: 1})
 		}},
+		{"create over existing item", func(c *store.Change) {
+			c.Items = append(c.Items, itemOp(store.ItemCreate, item("p-old", "s", `{}`, 0), 0))
+		}},
+		{"replace of an item at a stale version", func(c *store.Change) {
+			c.Items = append(c.Items, itemOp(store.ItemReplace, item("p-old", "s", `{}`, 0), 2))
+		}},
+		{"replace of a missing item", func(c *store.Change) {
+			c.Items = append(c.Items, itemOp(store.ItemReplace, item("p-old", "ghost", `{}`, 0), 0))
+		}},
+		{"delete of an item at a stale version", func(c *store.Change) {
+			c.Items = append(c.Items, itemOp(store.ItemDelete, item("p-old", "s", "", 0), 2))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run("FailingChangeWritesNothing/"+tt.name, func(t *testing.T) {
@@ -82,9 +101,11 @@ func testAtomicity(t *testing.T, h Harness) {
 			checkProfile(t, s, "p-old", newProfile("p-old"))
 			checkResolve(t, s, "p-old", "p-old")
 			checkOwner(t, s, email("taken"), store.Owner{Claimant: "p-old", ProfileID: "p-old"})
+			checkItem(t, s, atVersion(item("p-old", "s", `{"old":true}`, 1), 1))
 			// The same change without the failing item commits.
 			commit(t, s, fullChange())
 			checkProfile(t, s, "p-new", newProfile("p-new"))
+			checkItem(t, s, atVersion(item("p-new", "new", `{"new":true}`, 1), 1))
 		})
 	}
 	t.Run("CommitStopsAtFailure", func(t *testing.T) {
@@ -100,7 +121,7 @@ func testAtomicity(t *testing.T, h Harness) {
 		checkProfile(t, s, "p1", newProfile("p1"))
 		checkProfile(t, s, "p2", newProfile("p2"))
 		checkOwner(t, s, email("two"), store.Owner{Claimant: "p2", ProfileID: "p2"})
-		checkNothing(t, s, nothing{records: []string{"r-new"}, profiles: []string{"p-new", "p4"}, ids: []profile.Identifier{email("new")}, events: []string{"p-new"}})
+		checkNothing(t, s, nothing{records: []string{"r-new"}, profiles: []string{"p-new", "p4"}, ids: []profile.Identifier{email("new")}, events: []string{"p-new"}, items: fullChangeAbsent.items})
 		if got, want := outboxIDs(t, s, 100), []string{"ev1"}; !slices.Equal(got, want) {
 			t.Errorf("Outbox(100) = %v; want %v", got, want)
 		}

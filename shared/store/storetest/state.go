@@ -391,8 +391,9 @@ type nothing struct {
 	records  []string // ids in source "web"
 	profiles []string
 	ids      []profile.Identifier
-	events   []string // profiles whose Events must be empty
-	outbox   bool     // the outbox must be empty
+	events   []string     // profiles whose Events must be empty
+	outbox   bool         // the outbox must be empty
+	items    []store.Item // items (by kind, key and sort) that must be absent
 }
 
 func checkNothing(t *testing.T, s store.Store, n nothing) {
@@ -425,5 +426,8 @@ func checkNothing(t *testing.T, s store.Store, n nothing) {
 		if ids := outboxIDs(t, s, 100); len(ids) != 0 {
 			t.Errorf("Outbox(100) = %v; want none", ids)
 		}
+	}
+	for _, it := range n.items {
+		checkNoItem(t, s, it)
 	}
 }

@@ -4,8 +4,9 @@
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, storetest.Harness{
-//			New:    newTestStore,   // fresh, empty store per subtest
-//			Reopen: reopenTestStore, // optional
+//			New:          newTestStore,        // fresh, empty store per subtest
+//			Reopen:       reopenTestStore,     // optional
+//			NewWithClock: newClockedTestStore, // optional
 //		})
 //	}
 //
@@ -22,9 +23,19 @@
 //     at least to the millisecond; the suite only uses UTC times with
 //     millisecond precision.
 //   - Every change set the suite writes names at most 60 items (records,
-//     their events, keys, claims, profiles, redirects, outbox events), so
+//     their events, keys, claims, profiles, redirects, outbox events,
+//     generic items), so
 //     stores backed by size-limited transactions (DynamoDB: 100 items) run
 //     it unchanged.
+//   - Generic items: Item, Items and the ItemWrites of Change. An item
+//     whose Expires is not after the store's clock is absent for Item,
+//     ItemCreate and ItemReplace; the suite keeps such items at least an
+//     hour past their expiry (stores may judge expiry to the second), and
+//     starts the clocks it gives NewWithClock at the current second so
+//     live items are never expired by a background TTL. Items pages are
+//     exact: a cursor is returned only before a full page that has more
+//     items after it. Item values are at most 64 KiB (larger:
+//     fault.ErrTooLarge).
 //   - Events with equal timestamps, and outbox events with equal times, may
 //     come in any order: the suite only uses distinct times where order is
 //     checked. A non-empty Events cursor may lead to an empty last page.
@@ -55,6 +66,11 @@ type Harness struct {
 	// on the same underlying data. Optional: without it the Reopen subtest
 	// is skipped.
 	Reopen func(t *testing.T, s store.Store) store.Store
+	// NewWithClock is New for a store whose clock is now: it judges item
+	// expiry (Item.Expires) by now(), never by the system clock. The suite
+	// moves now forward to expire items. Optional: without it the subtests
+	// that move time are skipped.
+	NewWithClock func(t *testing.T, now func() time.Time) store.Store
 }
 
 // RunConformance runs the suite with stores from newStore and no reopen
@@ -81,6 +97,7 @@ func Run(t *testing.T, h Harness) {
 		{"Records", testRecords},
 		{"Events", testEvents},
 		{"Outbox", testOutbox},
+		{"Items", testItems},
 		{"Concurrency", testConcurrency},
 		{"LargeMerge", testLargeMerge},
 		{"Reopen", testReopen},

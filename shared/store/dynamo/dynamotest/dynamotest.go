@@ -231,7 +231,7 @@ func start() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(java, "-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
+	cmd := exec.Command(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
 		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port))
 	cmd.Dir = dir
 	out := &syncBuffer{}

@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/aurum-cdp/aurum/shared/profile"
+	"github.com/aurum-cdp/aurum/shared/segment"
+	"github.com/aurum-cdp/aurum/shared/segment/httpapi"
+)
+
+// Segments are the wired parts of dynamic segmentation: the compiled
+// segments, the pipeline extension that keeps memberships in the same
+// commit as each profile change, and the scheduler that sweeps due times.
+type Segments struct {
+	Eval      *segment.Evaluator
+	Extension *segment.Extension
+	Scheduler *segment.Scheduler
+}
+
+// NewSegments compiles the configured segments over the parts' store. Add
+// Extension to pipeline.Options.Extensions so every change re-evaluates
+// the profile's segments inline.
+func NewSegments(p Parts) (*Segments, error) {
+	if p.Config == nil || p.Store == nil {
+		return nil, fmt.Errorf("app: segments need a config and a store")
+	}
+	ev, err := segment.New(p.Config, segment.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return &Segments{
+		Eval:      ev,
+		Extension: segment.NewExtension(ev, p.Store, p.Logger),
+		Scheduler: segment.NewScheduler(p.Store, ev, p.Logger),
+	}, nil
+}
+
+// SegmentsHTTP is the handler of the segment routes (/v1/segments...,
+// /v1/profiles/{id}/segments...). scan, when not nil, enables previews.
+func (s *Segments) SegmentsHTTP(p Parts, scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]) http.Handler {
+	now := p.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return httpapi.Handler(httpapi.Deps{Eval: s.Eval, Items: p.Store, Profiles: p.Store, Scan: scan, Now: now})
+}
+
+// SweepEvent is the input of functions/scheduler (an EventBridge Scheduler
+// or rule payload); its fields are optional.
+type SweepEvent struct {
+	// Time overrides the sweep time (tests, replays); default now.
+	Time time.Time `json:"time,omitzero"`
+}
+
+// ReevaluateEvent is the input of functions/segments: profiles to
+// re-evaluate after a change of the segment definitions (backfill).
+type ReevaluateEvent struct {
+	ProfileIDs []string `json:"profile_ids"`
+}
