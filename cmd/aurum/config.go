@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/segment"
 )
 
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -19,6 +20,11 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("%s is not valid", path)
+	}
+	// Segment expressions are CEL: compile and type-check them too.
+	if _, err := segment.New(cfg, segment.Options{}); err != nil {
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s is not valid", path)
 	}

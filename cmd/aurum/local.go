@@ -20,6 +20,11 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The terminal shows progress lines; structured logs only for warnings
+	// unless asked for (AURUM_LOG_LEVEL=info|debug).
+	if os.Getenv("AURUM_LOG_LEVEL") == "" {
+		os.Setenv("AURUM_LOG_LEVEL", "warn")
+	}
 	return local.Run(ctx, local.Options{
 		ConfigPath: *cfg,
 		Data:       *data,

@@ -112,6 +112,9 @@ type Options struct {
 	// read profiles without a key (local mode on 127.0.0.1). Requests
 	// from any other address still need a read key.
 	AllowUnauthenticatedReads bool
+	// Mounts are further routes (the segment routes, ...) served behind the
+	// same read authentication, logging and error handling.
+	Mounts []Mount
 }
 
 func (o *Options) setDefaults() {
@@ -210,6 +213,13 @@ func New(cfg *config.Config, deps Deps, opts Options) (*API, error) {
 	return a, nil
 }
 
+// Mount is one further route: Pattern is a ServeMux pattern with a method
+// ("GET /v1/segments/{id}"), Handler serves it.
+type Mount struct {
+	Pattern string
+	Handler http.Handler
+}
+
 // Handler returns the API's HTTP handler.
 func (a *API) Handler() http.Handler { return a.mux }
 
@@ -243,6 +253,18 @@ func (a *API) routes() *http.ServeMux {
 	handle(http.MethodGet, "/v1/profiles/{id}", a.profileByID)
 	handle(http.MethodGet, "/v1/profiles/{id}/events", a.profileEvents)
 	handle(http.MethodGet, "/healthz", a.health)
+	for _, m := range a.opts.Mounts {
+		// Registered without a 405 fallback: a method-less pattern such as
+		// "/v1/segments/preview" would conflict with "GET /v1/segments/{id}".
+		h := m.Handler
+		mux.Handle(m.Pattern, a.instrument(m.Pattern, func(w http.ResponseWriter, r *http.Request) error {
+			if err := a.authorizeRead(r.Context(), r); err != nil {
+				return err
+			}
+			h.ServeHTTP(w, r)
+			return nil
+		}))
+	}
 	for path, methods := range allowed {
 		mux.Handle(path, a.instrument(path, methodNotAllowed(methods)))
 	}

@@ -5,12 +5,16 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/aurum-cdp/aurum/shared/profile"
 
 	"github.com/aurum-cdp/aurum/shared/api"
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -34,6 +38,9 @@ type Parts struct {
 	Clock func() time.Time
 	// Progress receives file-load progress (local mode's progress line).
 	Progress func(ingest.Progress)
+	// Scan walks every profile (segment previews); nil where the store
+	// offers no scan.
+	Scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]
 }
 
 // Platform is the wired core: the pipeline and the loaders and handlers
@@ -42,6 +49,9 @@ type Platform struct {
 	Parts
 	Pipeline *pipeline.Pipeline
 	Loader   *ingest.Loader
+	// Segments keeps memberships current: its extension runs inside every
+	// pipeline commit.
+	Segments *Segments
 }
 
 // New wires a platform from its parts.
@@ -56,7 +66,15 @@ func New(p Parts) (*Platform, error) {
 		p.Clock = time.Now
 	}
 	pl := &Platform{Parts: p}
-	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{Clock: p.Clock, Logger: p.Logger})
+	seg, err := NewSegments(p)
+	if err != nil {
+		return nil, err
+	}
+	pl.Segments = seg
+	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
+		Clock: p.Clock, Logger: p.Logger,
+		Extensions: []pipeline.Extension{seg.Extension},
+	})
 	if p.Objects != nil {
 		l, err := ingest.NewLoader(p.Config, p.Objects, pl.Pipeline, ingest.LoaderOptions{
 			Clock: p.Clock, Logger: p.Logger, Progress: p.Progress,
@@ -80,6 +98,13 @@ func (p *Platform) S3Handler() (*s3event.Handler, error) {
 
 // HTTP is the handler of functions/api (and of local mode's server).
 func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
+	segs := p.Segments.SegmentsHTTP(p.Parts, p.Scan)
+	for _, pattern := range []string{
+		"GET /v1/segments", "GET /v1/segments/{id}", "POST /v1/segments/preview",
+		"GET /v1/profiles/{id}/segments", "GET /v1/profiles/{id}/segments/history",
+	} {
+		opts.Mounts = append(opts.Mounts, api.Mount{Pattern: pattern, Handler: segs})
+	}
 	a, err := api.New(p.Config, api.Deps{
 		Ingester: p.Pipeline,
 		Profiles: p.Store,

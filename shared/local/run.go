@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,7 +22,9 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/ingest"
 	"github.com/aurum-cdp/aurum/shared/objects/dir"
+	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/secrets"
+	"github.com/aurum-cdp/aurum/shared/segment"
 	"github.com/aurum-cdp/aurum/shared/store/embedded"
 )
 
@@ -87,9 +90,21 @@ func Run(ctx context.Context, o Options) error {
 		Secrets:  secrets.New(nil, nil, nil),
 		Logger:   o.Logger,
 		Progress: progress.update,
+		Scan: func(ctx context.Context) iter.Seq2[*profile.Profile, error] {
+			return segment.ScanProfiles(ctx, st)
+		},
 	})
 	if err != nil {
 		return err
+	}
+	// Time-based segment re-evaluation: the extension reports every due
+	// time it writes, waking the scheduler's timer loop.
+	wake := make(chan time.Time, 1)
+	p.Segments.Extension.OnDue = func(at time.Time) {
+		select {
+		case wake <- at:
+		default:
+		}
 	}
 	s3h, err := p.S3Handler()
 	if err != nil {
@@ -112,6 +127,19 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("local: %w", err)
 	}
 	relay := &Relay{Outbox: st, Publisher: b, Log: o.Logger}
+
+	// Triggers react to what the bus carries, as EventBridge rules route to
+	// functions/triggers in AWS; delayed firings wait in the store.
+	eng, sched, _, err := p.LocalTriggers(nil)
+	if err != nil {
+		return err
+	}
+	if err := b.Subscribe("triggers", nil, eng.Handle); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	if err := subscribe(b, cfg, o.Out, o.Logger); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -147,10 +175,16 @@ func Run(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
-	wg.Add(3)
+	errc := make(chan error, 6)
+	wg.Add(6)
 	go func() { defer wg.Done(); errc <- drop.Run(ctx) }()
 	go func() { defer wg.Done(); errc <- relay.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		errc <- p.Segments.Scheduler.Run(ctx, segment.RealClock, 30*time.Second, wake)
+	}()
+	go func() { defer wg.Done(); errc <- sched.Run(ctx, time.Second, eng.Fire) }()
+	go func() { defer wg.Done(); errc <- sweep(ctx, st, time.Minute) }()
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -166,9 +200,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
+	for runErr == nil && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case runErr = <-errc:
+		}
 	}
 	cancel()
 	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
@@ -296,4 +332,49 @@ func (p *progress) summary(ctx context.Context, st Stats) {
 	}
 	fmt.Fprintf(p.out, "summary: %d files, %d rows, %d rejected → %d profiles (%d merged away), %d identifiers, %d records, %d events\n",
 		p.files, p.rows, p.rejects, s.Profiles, s.Redirects, s.Identifiers, s.Records, s.Events)
+}
+
+// sweep deletes expired store items (idempotency keys, trigger state) every
+// interval, as DynamoDB's TTL does in AWS.
+func sweep(ctx context.Context, st *embedded.Store, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := st.Sweep(ctx); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("local: sweep expired items: %w", err)
+			}
+		}
+	}
+}
+
+// subscribe wires the local subscribers declared in aurum.yaml: what a
+// marketing tool's EventBridge rule would receive, posted to a webhook,
+// printed, or logged.
+func subscribe(b *bus.Bus, cfg *config.Config, out io.Writer, logger *slog.Logger) error {
+	for _, s := range cfg.Subscribers {
+		pat, err := s.Pattern.Compile()
+		if err != nil {
+			return fmt.Errorf("local: subscriber %s: %w", s.Name, err)
+		}
+		var h bus.Handler
+		switch {
+		case s.Webhook != "":
+			h, err = b.WebhookHandler(&http.Client{Timeout: 10 * time.Second}, s.Webhook, 0)
+			if err != nil {
+				return fmt.Errorf("local: subscriber %s: %w", s.Name, err)
+			}
+		case s.Print:
+			h = b.WriterHandler(out)
+		default:
+			h = bus.LogHandler(logger)
+		}
+		if err := b.Subscribe("subscriber:"+s.Name, pat, h); err != nil {
+			return fmt.Errorf("local: subscriber %s: %w", s.Name, err)
+		}
+	}
+	return nil
 }

@@ -269,7 +269,7 @@ func versionCheck(v int64) (string, map[string]string, map[string]types.Attribut
 	if v == 0 {
 		return "attribute_not_exists(#pk)", map[string]string{"#pk": PartitionKey}, nil
 	}
-	return "#v = :v AND attribute_not_exists(#to)",
+	return "attribute_exists(#v) OR #v = :v OR attribute_not_exists(#to)",
 		map[string]string{"#v": attrVersion, "#to": attrTo},
 		map[string]types.AttributeValue{":v": num(v)}
 }

@@ -198,7 +198,7 @@ func describe(p map[profile.Identifier]string) string {
 }
 
 func TestDynamoConcurrentMerges(t *testing.T) {
-	recs := overlappingRecords(7, 16, 5, 8, 12)
+	recs := overlappingRecords(7, 12, 10, 5, 16)
 	want := components(recs)
 	unique := map[string]profile.Record{}
 	for _, r := range recs {
@@ -217,7 +217,11 @@ func TestDynamoConcurrentMerges(t *testing.T) {
 	if seqErr != nil || concErr != nil {
 		t.Fatalf("ingest: sequential %v, concurrent %v; want nil", seqErr, concErr)
 	}
-	t.Logf("%d records (%d unique), %d conflicts retried by 8 writers", len(recs), len(unique), retries)
+	clusterIDs := map[string]bool{}
+	for _, c := range want {
+		clusterIDs[c] = true
+	}
+	t.Logf("%d records (%d unique) in %d clusters, %d conflicts retried by 8 writers", len(recs), len(unique), len(clusterIDs), retries)
 
 	seqClusters := clusters(t, seq.store, recs)
 	if !samePartition(seqClusters, want) {

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,31 +18,44 @@ func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
 // fixture is a store on a fresh table, with a Meter between them.
 type fixture struct {
-	client *dynamodb.Client
-	meter  *dynamo.Meter
-	table  string
-	store  *dynamo.Store
+	accessKey string
+	client    *dynamodb.Client
+	meter     *dynamo.Meter
+	table     string
+	store     *dynamo.Store
 }
 
 func newFixture(t testing.TB, opts dynamo.Options) *fixture {
 	t.Helper()
-	c := dynamotest.Client(t)
+	key := dynamotest.NewAccessKey()
+	c := dynamotest.ClientFor(t, key)
 	table := dynamotest.NewTable(t, c)
 	m := dynamo.NewMeter(c)
-	return &fixture{client: c, meter: m, table: table, store: dynamo.New(m, table, opts)}
+	return &fixture{accessKey: key, client: c, meter: m, table: table, store: dynamo.New(m, table, opts)}
 }
 
 func TestDynamoConformance(t *testing.T) {
+	var mu sync.Mutex
+	fixtures := map[store.Store]*fixture{}
 	storetest.Run(t, storetest.Harness{
 		New: func(t *testing.T) store.Store {
-			return newFixture(t, dynamo.Options{}).store
+			f := newFixture(t, dynamo.Options{})
+			mu.Lock()
+			defer mu.Unlock()
+			fixtures[f.store] = f
+			return f.store
 		},
 		Reopen: func(t *testing.T, s store.Store) store.Store {
-			st := s.(*dynamo.Store)
-			if err := st.Close(); err != nil {
+			mu.Lock()
+			f := fixtures[s]
+			mu.Unlock()
+			if err := s.Close(); err != nil {
 				t.Fatalf("Close() = %v; want nil", err)
 			}
-			return dynamo.New(dynamotest.Client(t), st.Table(), dynamo.Options{})
+			// A new store and client on the same table (the same
+			// DynamoDB Local database: the same access key).
+			c := dynamotest.ClientFor(t, f.accessKey)
+			return dynamo.New(c, f.table, dynamo.Options{})
 		},
 		NewWithClock: func(t *testing.T, now func() time.Time) store.Store {
 			return newFixture(t, dynamo.Options{Now: now}).store

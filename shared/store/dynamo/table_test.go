@@ -66,7 +66,8 @@ func TestDynamoCreateTable(t *testing.T) {
 // Local through the standard endpoint variables alone.
 func TestDynamoEndpointFromEnvironment(t *testing.T) {
 	ep := dynamotest.Endpoint(t)
-	admin := dynamotest.Client(t)
+	key := dynamotest.NewAccessKey()
+	admin := dynamotest.ClientFor(t, key)
 	vars := []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}
 	for _, v := range vars {
 		t.Run(v, func(t *testing.T) {
@@ -80,8 +81,8 @@ func TestDynamoEndpointFromEnvironment(t *testing.T) {
 			t.Setenv("AWS_PROFILE", "")
 			t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "")
 			t.Setenv("AWS_REGION", dynamotest.Region)
-			// DynamoDB Local accepts access keys of letters and digits only.
-			t.Setenv("AWS_ACCESS_KEY_ID", "envkey")
+			// The same access key as admin: the same DynamoDB Local database.
+			t.Setenv("AWS_ACCESS_KEY_ID", key)
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
 			t.Setenv("AWS_SESSION_TOKEN", "")
 

@@ -8,8 +8,8 @@
 // a free port) from the directory named by AURUM_DYNAMODB_LOCAL_DIR, by
 // default .cache/dynamodb-local under the repository root, where
 // scripts/dynamodb-local.sh puts it; runs the tests; and stops it. Tests
-// get a client with Client and a fresh table with NewTable, so they can run
-// in parallel.
+// get a client with Client (each with a database of its own) and a fresh
+// table with NewTable, so they can run in parallel.
 //
 // When the jar or java is missing, or with -short, tests that ask for a
 // client are skipped with a message saying to run
@@ -50,7 +50,8 @@ const (
 	EnvRequire = "AURUM_REQUIRE_DYNAMODB"
 )
 
-// Region and credentials of the test clients. DynamoDB Local accepts any.
+// Region and credentials of the test clients. DynamoDB Local accepts any
+// access key of letters and digits; Client numbers them from AccessKey.
 const (
 	Region    = "us-east-1"
 	AccessKey = "aurumtest"
@@ -66,6 +67,7 @@ var (
 	endpoint string // set when DynamoDB Local runs
 	skipWhy  string // set when it does not
 	tables   atomic.Int64
+	keys     atomic.Int64
 )
 
 // Main starts DynamoDB Local, runs the tests and stops it. It returns the
@@ -120,19 +122,38 @@ func Endpoint(t testing.TB) string {
 	return endpoint
 }
 
-// Client returns a DynamoDB client for the running DynamoDB Local, built
-// with aws-sdk-go-v2's config, static credentials and BaseEndpoint. It
-// skips the test when DynamoDB Local is not running.
+// Client returns a DynamoDB client for the running DynamoDB Local with an
+// access key of its own, built with aws-sdk-go-v2's config, static
+// credentials and BaseEndpoint. It skips the test when DynamoDB Local is
+// not running.
+//
+// DynamoDB Local keeps a separate database per access key and region, and
+// slows down as a database accumulates tables (even deleted ones): a key
+// per client keeps every test's database small and the suite fast. Clients
+// that must see the same tables share a key: see ClientFor.
+func Client(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	return ClientFor(t, NewAccessKey())
+}
+
+// NewAccessKey returns an access key that no other client of this test
+// binary uses (DynamoDB Local accepts letters and digits only).
+func NewAccessKey() string {
+	return fmt.Sprintf("%s%d", AccessKey, keys.Add(1))
+}
+
+// ClientFor returns a client for the running DynamoDB Local using
+// accessKey: clients with the same key see the same tables.
 //
 // The client does not validate response CRC32 checksums: DynamoDB Local
 // sends no x-amz-crc32 header on error responses, and the SDK then logs a
 // spurious warning for every failed condition (aws/aws-sdk-go-v2#3545).
-func Client(t testing.TB) *dynamodb.Client {
+func ClientFor(t testing.TB, accessKey string) *dynamodb.Client {
 	t.Helper()
 	ep := Endpoint(t)
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion(Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, SecretKey, "")),
 	)
 	if err != nil {
 		t.Fatalf("dynamotest: load AWS config: %v", err)
@@ -232,7 +253,7 @@ func start() (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
-		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port))
+		"-inMemory", "-port", strconv.Itoa(port))
 	cmd.Dir = dir
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
