@@ -6,7 +6,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 DATA ?= .aurum
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help build run test test-short bench fuzz vet fmt clean dynamodb-local
+.PHONY: help build run test test-short bench bench-large fuzz vet fmt clean dynamodb-local
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -37,8 +37,16 @@ vet: ## go vet and gofmt check
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench: dynamodb-local ## benchmarks: ingest throughput vs bare CSV decode, store commits, normalizers
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
+bench: dynamodb-local ## benchmarks: local ingest vs bare CSV decode, 500 MB peak heap, segments, DynamoDB units, normalizers
+	@echo "== local ingest (whole path, embedded store) vs a bare encoding/csv decode of the same file"
+	$(GO) test -run '^$$' -bench 'LocalIngest$$' -benchtime 3x ./shared/local
+	@echo "== peak heap streaming a 500 MB generated CSV through the loader (mapping, rejects, report)"
+	$(GO) test -run '^$$' -bench 'LoadLargeCSV' -benchtime 1x ./shared/ingest
+	@echo "== everything else"
+	$(GO) test -run '^$$' -bench . -benchmem -skip 'LargeCSV|LocalIngest' ./shared/...
+
+bench-large: ## peak heap and throughput of a 500 MB generated CSV through local mode's whole path (slow: tens of minutes)
+	$(GO) test -run '^$$' -bench 'LocalIngestLarge' -benchtime 1x -timeout 3h ./shared/local -args -local.large-mb 500
 
 fuzz: ## run every fuzz target for 20s each
 	@for p in $$($(GO) list ./shared/...); do \

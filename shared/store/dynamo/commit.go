@@ -269,7 +269,7 @@ func versionCheck(v int64) (string, map[string]string, map[string]types.Attribut
 	if v == 0 {
 		return "attribute_not_exists(#pk)", map[string]string{"#pk": PartitionKey}, nil
 	}
-	return "attribute_exists(#v) OR #v = :v OR attribute_not_exists(#to)",
+	return "#v = :v AND attribute_not_exists(#to)",
 		map[string]string{"#v": attrVersion, "#to": attrTo},
 		map[string]types.AttributeValue{":v": num(v)}
 }
@@ -300,8 +300,14 @@ func shard(id string, n int) int {
 }
 
 // maxSwitches bounds how often send switches the form of generic item
-// writes before giving up with fault.ErrRetryable.
-const maxSwitches = 8
+// writes before giving up with fault.ErrRetryable; maxConflictRetries how
+// often it retries a transaction cancelled only by a transient reason (a
+// concurrent transaction on one of its items, throttling), which wrote
+// nothing.
+const (
+	maxSwitches        = 8
+	maxConflictRetries = 3
+)
 
 // send runs one transaction and maps its failure to a fault kind. A change
 // of one item is a conditional PutItem instead, which is as atomic and
@@ -309,7 +315,8 @@ const maxSwitches = 8
 //
 // When only the liveness conditions of generic item writes with two forms
 // failed (an item had expired, or was revived meanwhile), send switches
-// those writes to their other form and tries again.
+// those writes to their other form and tries again. A transaction
+// cancelled only by transient reasons is retried a few times with backoff.
 func (s *Store) send(ctx context.Context, t *tx) error {
 	if len(t.items) == 1 && t.items[0].Put != nil && t.alts[0] == nil {
 		p := t.items[0].Put
@@ -329,6 +336,7 @@ func (s *Store) send(ctx context.Context, t *tx) error {
 		}
 		return nil
 	}
+	transient := 0
 	for attempt := 0; ; attempt++ {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			TransactItems: t.items,
@@ -345,10 +353,13 @@ func (s *Store) send(ctx context.Context, t *tx) error {
 			return wrap("transact write", err)
 		}
 		failed := failedConditions(canceled)
-		switchable := len(failed) > 0
+		switchable, firm := len(failed) > 0, -1
 		for _, i := range failed {
 			if i >= len(t.alts) || t.alts[i] == nil {
 				switchable = false
+				if firm < 0 {
+					firm = i
+				}
 			}
 		}
 		if switchable {
@@ -367,6 +378,16 @@ func (s *Store) send(ctx context.Context, t *tx) error {
 			continue
 		}
 		i, kind := cancellation(canceled)
+		if kind == fault.ErrRetryable && transient < maxConflictRetries {
+			transient++
+			if err := backoff(ctx, transient); err != nil {
+				return err
+			}
+			continue
+		}
+		if kind == fault.ErrConflict && firm >= 0 && firm < len(t.what) {
+			return fmt.Errorf("%s: %w", t.what[firm], fault.ErrConflict)
+		}
 		if kind == fault.ErrConflict && i >= 0 && i < len(t.what) {
 			return fmt.Errorf("%s: %w", t.what[i], fault.ErrConflict)
 		}

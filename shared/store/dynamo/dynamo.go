@@ -11,6 +11,10 @@
 // a pointer to the survivor, and the identifiers, records and events of the
 // merged profile are not rewritten. Reads follow the pointers.
 //
+// Generic items (store.Item: merge ledger, segment membership, counters,
+// trigger state) have a partition per kind and key, so they are read by key
+// or as a sorted range, never by scanning.
+//
 // The caller builds the DynamoDB client and injects it. Built with
 // config.LoadDefaultConfig, the client honours the standard endpoint
 // overrides AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_DYNAMODB, so the same code
@@ -75,7 +79,9 @@ type Options struct {
 	// Seen) eventually consistent, which halves their read units. Commits
 	// stay safe (every write is checked), but more of them may conflict.
 	EventualReads bool
-	// Now returns the current time (time.Now when nil); tests set it.
+	// Now returns the current time (time.Now when nil). It stamps the
+	// expiry of keys and outbox items and judges the expiry of keys and
+	// generic items; tests set it.
 	Now func() time.Time
 }
 

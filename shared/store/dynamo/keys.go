@@ -43,9 +43,9 @@ const (
 	attrRecord   = "rec"      // record key (source/id) an event came with
 )
 
-// Key prefixes. Prefixes not listed are reserved: L# (merge ledger under a
-// profile), S# (segment membership under a profile), SEG# (segment
-// partitions), C# (counters). See docs/dynamodb.md.
+// Key prefixes (docs/dynamodb.md lists the items). The merge ledger,
+// segment membership and history, counters and other state of later
+// features are generic items (store.Item), under I# (items.go).
 const (
 	pfxIdentifier = "ID#"
 	pfxProfile    = "P#"

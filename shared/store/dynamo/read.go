@@ -388,9 +388,9 @@ func (s *Store) queryEvents(ctx context.Context, pk, before string, limit int) (
 	}
 }
 
-// queryAll runs a query to the end, or until it has max items (0: no
-// limit).
-func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, max int) ([]item, error) {
+// queryAll runs a query to the end, or until it has at least enough items
+// (0: no limit).
+func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, enough int) ([]item, error) {
 	var out []item
 	for {
 		page, err := s.client.Query(ctx, in)
@@ -398,7 +398,7 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, max int) 
 			return nil, err
 		}
 		out = append(out, page.Items...)
-		if page.LastEvaluatedKey == nil || (max > 0 && len(out) >= max) {
+		if page.LastEvaluatedKey == nil || (enough > 0 && len(out) >= enough) {
 			return out, nil
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey

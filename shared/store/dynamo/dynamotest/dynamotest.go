@@ -252,7 +252,10 @@ func start() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
+	// The JIT's first tier and the serial collector halve the CPU the JVM
+	// spends on a short test run (two cores are shared with the tests).
+	cmd := exec.Command(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		"-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
 		"-inMemory", "-port", strconv.Itoa(port))
 	cmd.Dir = dir
 	out := &syncBuffer{}
