@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"segments": {"segment tools: check, preview, counts, reconcile, sweep, rfm", runSegments},
 	"resolve":  {"resolve files offline into profiles (batch identity resolution, --diff, --explain)", runResolve},
 	"stats":    {"statistics: identity (matches per rule, merges, blocked merges)", runStats},
+	"unmerge":  {"split a profile of the local store by withdrawing a record or a link", runUnmerge},
 }
 
 // errUsage marks errors already explained by a usage message.

@@ -14,12 +14,15 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/identity"
 	"github.com/aurum-cdp/aurum/shared/ingest"
 	"github.com/aurum-cdp/aurum/shared/mapping"
+	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/profile"
+	"github.com/aurum-cdp/aurum/shared/store/embedded"
 )
 
 // batchInput is the records read from the files given to resolve.
@@ -52,6 +55,7 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	truthRE := fs.String("truth-id-regex", "", "evaluate against the ground truth in the record id: the first group of this regular expression")
 	label := fs.String("label", "", "name of the run in the evaluation line")
 	refF1 := fs.Float64("reference-f1", 0, "a published F1 printed next to the measured one")
+	data := fs.String("data", "", "honour the do-not-merge assertions of unmerges in this local data folder (holds aurum.db)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +90,13 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	res := eng.Resolve(in.recs, identity.BatchOptions{})
+	var opts identity.BatchOptions
+	if *data != "" {
+		if opts.Apart, err = localAssertions(ctx, *data); err != nil {
+			return err
+		}
+	}
+	res := eng.Resolve(in.recs, opts)
 
 	if *explain {
 		return printExplain(stdout, in, res, refs[0], refs[1])
@@ -281,8 +291,11 @@ func printStats(w io.Writer, s identity.Stats) {
 	if len(s.Largest) > 0 {
 		fmt.Fprintf(w, "largest cluster: %s (%d records)\n", s.Largest[0].ProfileID, s.Largest[0].Records)
 	}
+	if s.Splits > 0 {
+		fmt.Fprintf(w, "unmerges: %d\n", s.Splits)
+	}
 	for _, q := range s.Quarantined {
-		fmt.Fprintf(w, "quarantined placeholder: %s (%d records)\n", q.Identifier, q.Records)
+		fmt.Fprintf(w, "quarantined placeholder: %s (%d records, %d distinct names)\n", q.Identifier, q.Records, q.Distinct)
 	}
 }
 
@@ -378,4 +391,14 @@ func printExplain(w io.Writer, in *batchInput, res *identity.Resolution, a, b st
 		}
 	}
 	return nil
+}
+
+// localAssertions reads the do-not-merge assertions of the local store.
+func localAssertions(ctx context.Context, data string) ([][2]string, error) {
+	st, err := embedded.Open(filepath.Join(data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	return pipeline.Assertions(ctx, st)
 }

@@ -1,6 +1,7 @@
 // Package api is Aurum's HTTP API: a Segment-Tracking-API-compatible
 // ingestion endpoint (identify, track, page, screen, group, alias, batch),
-// profile reads, and a health check.
+// signed SaaS webhooks, profile reads, the privacy routes (provenance,
+// export, erasure), and a health check.
 //
 // The API is a plain net/http handler built on the method and path patterns
 // of http.ServeMux. Local mode serves it directly; in Lambda, LambdaHandler
@@ -15,6 +16,15 @@
 // need a read key from Options.ReadKeys: a write key never grants reads,
 // since write keys ship inside web pages and apps.
 //
+// Keys carry scopes (ingest, read, erase, admin): write keys of api sources
+// ingest; Options.ReadKeys read; Options.AdminKeys read and erase; keys
+// stored with `aurum keys` (package keys) carry their own scopes. A key
+// of the wrong scope is 403, a missing or unknown one 401. Each key is
+// rate-limited per instance (Options.RatePerSecond, 429 when exceeded);
+// API Gateway throttling is the global limit. Webhooks authenticate by
+// their signature (package inbound), verified before the body is parsed;
+// any failure is a bare 401.
+//
 // Errors are JSON: {"error":{"code":"...","message":"..."}}. Their status is
 // decided in one place (statusOf) from the error kinds of package fault.
 // Logs carry the method, route pattern, status, duration and counts, never
@@ -27,9 +37,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/inbound"
+	"github.com/aurum-cdp/aurum/shared/keys"
 	"github.com/aurum-cdp/aurum/shared/mapping"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/profile"
@@ -71,6 +84,12 @@ type Deps struct {
 	// Secrets resolves SSM and Secrets Manager references. May be nil
 	// (local mode): keys that need it are then ignored, with a warning.
 	Secrets SecretResolver
+	// Privacy serves export and erasure; nil answers those routes with
+	// 501.
+	Privacy Privacy
+	// Keys holds the keys stored with `aurum keys`; nil: only the keys
+	// of aurum.yaml and Options authenticate.
+	Keys keys.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per request; nil discards.
@@ -85,6 +104,9 @@ const (
 	DefaultMaxContextBytes  = 2 << 10
 	DefaultEventsPageSize   = 50
 	MaxEventsPageSize       = 500
+	DefaultMaxWebhookBytes  = 1 << 20
+	DefaultRatePerSecond    = 100
+	DefaultRateBurst        = 200
 )
 
 // Options tune the API. The zero value is usable: limits take their
@@ -112,6 +134,16 @@ type Options struct {
 	// read profiles without a key (local mode on 127.0.0.1). Requests
 	// from any other address still need a read key.
 	AllowUnauthenticatedReads bool
+	// AdminKeys authenticate reads and erasure (scopes read, erase,
+	// admin).
+	AdminKeys []config.SecretRef
+	// MaxWebhookBytes bounds a webhook body. Default 1 MiB.
+	MaxWebhookBytes int
+	// RatePerSecond and RateBurst shape the token bucket of each key (and
+	// of each webhook source) in this process: the limit is per instance.
+	// Defaults 100 and 200; a negative RatePerSecond turns limiting off.
+	RatePerSecond float64
+	RateBurst     int
 	// Mounts are further routes (the segment routes, ...) served behind the
 	// same read authentication, logging and error handling.
 	Mounts []Mount
@@ -129,6 +161,15 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxContextBytes == 0 {
 		o.MaxContextBytes = DefaultMaxContextBytes
+	}
+	if o.MaxWebhookBytes <= 0 {
+		o.MaxWebhookBytes = DefaultMaxWebhookBytes
+	}
+	if o.RatePerSecond == 0 {
+		o.RatePerSecond = DefaultRatePerSecond
+	}
+	if o.RateBurst <= 0 {
+		o.RateBurst = DefaultRateBurst
 	}
 }
 
@@ -153,7 +194,12 @@ type API struct {
 	idTypes   map[string]config.IdentifierType
 	writeKeys *keyring
 	readKeys  *keyring
+	adminKeys *keyring
+	hooks     map[string]*inbound.Source
+	secrets   *secretCache
+	limiter   *limiter
 	mux       *http.ServeMux
+	patterns  []string
 }
 
 // New builds the API for the api sources of cfg. It reads the environment
@@ -209,6 +255,26 @@ func New(cfg *config.Config, deps Deps, opts Options) (*API, error) {
 			a.log.Warn("read key ignored", "key", i, "reason", err.Error())
 		}
 	}
+	a.adminKeys = newKeyring(deps.Secrets)
+	for i, ref := range opts.AdminKeys {
+		if err := a.adminKeys.add(ref, ""); err != nil {
+			a.log.Warn("admin key ignored", "key", i, "reason", err.Error())
+		}
+	}
+	a.hooks = make(map[string]*inbound.Source)
+	for _, s := range cfg.SourcesOfKind(config.KindWebhook) {
+		if s.Webhook == nil {
+			a.log.Warn("webhook source without a webhook block ignored", "source", s.Name)
+			continue
+		}
+		h, err := inbound.New(cfg, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		a.hooks[s.Name] = h
+	}
+	a.secrets = newSecretCache(deps.Secrets, deps.Now)
+	a.limiter = newLimiter(opts.RatePerSecond, opts.RateBurst)
 	a.mux = a.routes()
 	return a, nil
 }
@@ -222,6 +288,11 @@ type Mount struct {
 
 // Handler returns the API's HTTP handler.
 func (a *API) Handler() http.Handler { return a.mux }
+
+// Routes returns the patterns ("METHOD /path") of every route served,
+// sorted: the tracking, webhook, profile, privacy and health routes and
+// the mounts. docs/openapi.yaml describes exactly these (a test checks).
+func (a *API) Routes() []string { return slices.Clone(a.patterns) }
 
 // trackingCalls maps the path segment of each tracking route to its call
 // type: the full names, analytics.js's one-letter forms, and /v1/import
@@ -243,6 +314,7 @@ func (a *API) routes() *http.ServeMux {
 		pattern := method + " " + path
 		mux.Handle(pattern, a.instrument(pattern, h))
 		allowed[path] = append(allowed[path], method)
+		a.patterns = append(a.patterns, pattern)
 	}
 	for seg, call := range trackingCalls {
 		path := "/v1/" + seg
@@ -252,6 +324,10 @@ func (a *API) routes() *http.ServeMux {
 	handle(http.MethodGet, "/v1/profiles", a.profileByIdentifier)
 	handle(http.MethodGet, "/v1/profiles/{id}", a.profileByID)
 	handle(http.MethodGet, "/v1/profiles/{id}/events", a.profileEvents)
+	handle(http.MethodGet, "/v1/profiles/{id}/provenance", a.profileProvenance)
+	handle(http.MethodGet, "/v1/profiles/{id}/export", a.profileExport)
+	handle(http.MethodDelete, "/v1/profiles/{id}", a.profileErase)
+	handle(http.MethodPost, "/v1/webhooks/{source}", a.webhook)
 	handle(http.MethodGet, "/healthz", a.health)
 	for _, m := range a.opts.Mounts {
 		// Registered without a 405 fallback: a method-less pattern such as
@@ -264,7 +340,9 @@ func (a *API) routes() *http.ServeMux {
 			h.ServeHTTP(w, r)
 			return nil
 		}))
+		a.patterns = append(a.patterns, m.Pattern)
 	}
+	slices.Sort(a.patterns)
 	for path, methods := range allowed {
 		mux.Handle(path, a.instrument(path, methodNotAllowed(methods)))
 	}

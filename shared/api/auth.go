@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/fault"
+	"github.com/aurum-cdp/aurum/shared/keys"
 )
 
 // keyring holds the SHA-256 hashes of the keys that authenticate a class
@@ -208,8 +210,15 @@ func unauthorized(msg string) *apiError {
 	return &apiError{kind: fault.ErrUnauthorized, code: "unauthorized", msg: msg}
 }
 
+// forbidden is the error of a known key without the needed scope.
+func forbidden(scope string) *apiError {
+	return &apiError{kind: fault.ErrForbidden, code: "forbidden", msg: "this key lacks the " + scope + " scope"}
+}
+
 // authorizeWrite returns the api source a write key belongs to. The key is
-// the Basic username, or else bodyKey (the "writeKey" of the body).
+// the Basic username, or else bodyKey (the "writeKey" of the body). Keys
+// of aurum.yaml name their source; stored keys need the ingest scope and
+// name an api source. A read or admin key is 403.
 func (a *API) authorizeWrite(ctx context.Context, r *http.Request, bodyKey string) (*apiSource, error) {
 	key, ok := basicUser(r)
 	if !ok {
@@ -222,39 +231,120 @@ func (a *API) authorizeWrite(ctx context.Context, r *http.Request, bodyKey strin
 	if err != nil {
 		return nil, err
 	}
-	src := a.sources[name]
-	if !ok || src == nil {
-		return nil, unauthorized("unknown write key")
+	if ok {
+		src := a.sources[name]
+		if src == nil {
+			return nil, unauthorized("unknown write key")
+		}
+		return src, a.limit("w:"+name+":"+keyTag(key))
 	}
-	return src, nil
+	p, err := a.identify(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p == nil:
+		return nil, unauthorized("unknown write key")
+	case !p.allows(keys.ScopeIngest):
+		return nil, forbidden(keys.ScopeIngest)
+	}
+	src := a.sources[p.source]
+	if src == nil {
+		return nil, forbidden(keys.ScopeIngest + " (for an api source)")
+	}
+	return src, a.limit(p.id)
 }
 
-// authorizeRead checks a read key (Bearer token or Basic username). A
-// write key never grants reads. Without a key, a request is let through
-// only when AllowUnauthenticatedReads is set and it comes straight from a
-// loopback address.
+// principal is an authenticated key other than a write key of aurum.yaml.
+type principal struct {
+	// id names the key in rate limiting: never the key itself.
+	id     string
+	scopes []string
+	source string
+}
+
+func (p *principal) allows(scope string) bool {
+	return slices.Contains(p.scopes, scope) || slices.Contains(p.scopes, keys.ScopeAdmin)
+}
+
+// keyTag is a short, irreversible tag of a key for rate-limiter buckets.
+func keyTag(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:6])
+}
+
+// identify finds which key a presented key is: a read or admin key of
+// the options, a write key of aurum.yaml (scope ingest), or a stored key.
+// It returns nil for an unknown key.
+func (a *API) identify(ctx context.Context, key string) (*principal, error) {
+	var firstErr error
+	note := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if _, ok, err := a.adminKeys.match(ctx, key); ok {
+		return &principal{id: "a:" + keyTag(key), scopes: []string{keys.ScopeAdmin}}, nil
+	} else if err != nil {
+		note(err)
+	}
+	if _, ok, err := a.readKeys.match(ctx, key); ok {
+		return &principal{id: "r:" + keyTag(key), scopes: []string{keys.ScopeRead}}, nil
+	} else if err != nil {
+		note(err)
+	}
+	if name, ok, err := a.writeKeys.match(ctx, key); ok {
+		return &principal{id: "w:" + name + ":" + keyTag(key), scopes: []string{keys.ScopeIngest}, source: name}, nil
+	} else if err != nil {
+		note(err)
+	}
+	if a.deps.Keys != nil {
+		k, ok, err := keys.Lookup(ctx, a.deps.Keys, key)
+		switch {
+		case err != nil:
+			note(fmt.Errorf("api: look up key: %w", err))
+		case ok:
+			return &principal{id: "k:" + k.ID, scopes: k.Scopes, source: k.Source}, nil
+		}
+	}
+	return nil, firstErr
+}
+
+// authorizeRead checks a key with the read scope.
 func (a *API) authorizeRead(ctx context.Context, r *http.Request) error {
+	return a.authorize(ctx, r, keys.ScopeRead)
+}
+
+// authorize checks the request's key (Bearer token or Basic username)
+// for scope, then its rate limit. A write key never grants reads: it is
+// 403. Without a key, a read is let through only when
+// AllowUnauthenticatedReads is set and it comes straight from a loopback
+// address; erasure always needs a key.
+func (a *API) authorize(ctx context.Context, r *http.Request, scope string) error {
 	key, ok := bearer(r)
 	if !ok {
 		key, ok = basicUser(r)
 	}
 	if ok && key != "" {
-		_, matched, err := a.readKeys.match(ctx, key)
+		p, err := a.identify(ctx, key)
 		if err != nil {
 			return err
 		}
-		if !matched {
-			return unauthorized("unknown read key")
+		if p == nil {
+			return unauthorized("unknown key")
 		}
+		if !p.allows(scope) {
+			return forbidden(scope)
+		}
+		return a.limit(p.id)
+	}
+	if scope == keys.ScopeRead && a.opts.AllowUnauthenticatedReads && fromLoopback(r) {
 		return nil
 	}
-	if a.opts.AllowUnauthenticatedReads && fromLoopback(r) {
-		return nil
-	}
-	if a.readKeys.empty() {
+	if scope == keys.ScopeRead && a.readKeys.empty() && a.adminKeys.empty() && a.deps.Keys == nil {
 		return unauthorized("profile reads need a read key and none is configured")
 	}
-	return unauthorized("missing read key: send it as a Bearer token")
+	return unauthorized("missing key: send it as a Bearer token")
 }
 
 // fromLoopback reports whether r comes from a loopback address and was not

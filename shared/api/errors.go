@@ -18,6 +18,8 @@ type apiError struct {
 	code    string
 	msg     string
 	details any
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -81,7 +83,9 @@ func writeError(w http.ResponseWriter, err error) int {
 	status, code, msg := statusOf(err)
 	body := errorBody{Error: errorDetail{Code: code, Message: msg}}
 	var ae *apiError
-	if errors.As(err, &ae) {
+	if !errors.As(err, &ae) {
+		ae = nil
+	} else {
 		body.Error.Details = ae.details
 	}
 	switch status {
@@ -89,6 +93,12 @@ func writeError(w http.ResponseWriter, err error) int {
 		w.Header().Set("WWW-Authenticate", `Basic realm="aurum"`)
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", strconv.Itoa(1))
+	case http.StatusTooManyRequests:
+		secs := 1
+		if ae != nil && ae.retryAfter > 0 {
+			secs = ae.retryAfter
+		}
+		retryAfterHeader(w, secs)
 	}
 	writeJSON(w, status, body)
 	return status

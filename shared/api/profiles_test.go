@@ -169,7 +169,7 @@ func TestReadAuth(t *testing.T) {
 		{name: "basic read key", rq: request{basic: readKey}, want: 200},
 		{name: "no key", rq: request{}, want: 401},
 		{name: "wrong key", rq: request{bearer: "guess"}, want: 401},
-		{name: "write key does not read", rq: request{basic: writeKey}, want: 401},
+		{name: "write key does not read", rq: request{basic: writeKey}, want: 403},
 		{name: "no read keys configured", opt: noReadKeys, rq: request{bearer: readKey}, want: 401},
 		{name: "no read keys, no key", opt: noReadKeys, rq: request{}, want: 401},
 		{name: "local mode from loopback", opt: localMode, rq: request{remote: "127.0.0.1:50000"}, want: 200},

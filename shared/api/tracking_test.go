@@ -197,7 +197,7 @@ func TestTrackingErrors(t *testing.T) {
 		{name: "unknown body write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E","writeKey":"nope"}`},
 			want: 401, wantCode: "unauthorized"},
 		{name: "read key is no write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"}`, basic: readKey},
-			want: 401, wantCode: "unauthorized"},
+			want: 403, wantCode: "forbidden"},
 		{name: "bearer is no write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"}`, bearer: writeKey},
 			want: 401, wantCode: "unauthorized"},
 		{name: "bad JSON", rq: request{path: "/v1/track", body: "{\"userId\":\"u1\",\n \"event\": }", basic: writeKey},

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/identity"
+	idhttp "github.com/aurum-cdp/aurum/shared/identity/httpapi"
+
 	"github.com/aurum-cdp/aurum/shared/profile"
 
 	"github.com/aurum-cdp/aurum/shared/api"
@@ -52,6 +55,8 @@ type Platform struct {
 	// Segments keeps memberships current: its extension runs inside every
 	// pipeline commit.
 	Segments *Segments
+	// Console is the data catalog and the dashboard.
+	Console *Console
 }
 
 // New wires a platform from its parts.
@@ -71,13 +76,16 @@ func New(p Parts) (*Platform, error) {
 		return nil, err
 	}
 	pl.Segments = seg
+	if pl.Console, err = NewConsole(p, seg); err != nil {
+		return nil, err
+	}
 	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
 		Clock: p.Clock, Logger: p.Logger,
 		Extensions: []pipeline.Extension{seg.Extension},
 	})
 	if p.Objects != nil {
 		l, err := ingest.NewLoader(p.Config, p.Objects, pl.Pipeline, ingest.LoaderOptions{
-			Clock: p.Clock, Logger: p.Logger, Progress: p.Progress,
+			Clock: p.Clock, Logger: p.Logger, Progress: p.Progress, Observer: pl.Console.Observer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
@@ -105,8 +113,17 @@ func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
 	} {
 		opts.Mounts = append(opts.Mounts, api.Mount{Pattern: pattern, Handler: segs})
 	}
+	opts.Mounts = append(opts.Mounts, p.Console.Mounts()...)
+	eng, err := identity.New(p.Config)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	opts.Mounts = append(opts.Mounts, api.Mount{
+		Pattern: "GET /v1/identity/stats",
+		Handler: idhttp.Handler(nil, idhttp.StatsFrom(eng, p.Store)),
+	})
 	a, err := api.New(p.Config, api.Deps{
-		Ingester: p.Pipeline,
+		Ingester: p.Console.Ingester(p.Pipeline),
 		Profiles: p.Store,
 		Secrets:  p.Secrets,
 		Now:      p.Clock,
@@ -115,7 +132,7 @@ func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	return a.Handler(), nil
+	return p.Console.Handler(a.Handler()), nil
 }
 
 // NewLogger returns a JSON logger on w at the level named by

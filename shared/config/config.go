@@ -30,6 +30,8 @@ type Config struct {
 	Triggers []Trigger `yaml:"triggers,omitempty" json:"triggers,omitempty"`
 	// Subscribers are local mode's subscribers of the in-process bus.
 	Subscribers []Subscriber `yaml:"subscribers,omitempty" json:"subscribers,omitempty"`
+	// Privacy configures erasure (GDPR) behaviour.
+	Privacy *Privacy `yaml:"privacy,omitempty" json:"privacy,omitempty"`
 
 	// File is the path the configuration was loaded from.
 	File string `yaml:"-" json:"-"`
@@ -195,8 +197,86 @@ type Source struct {
 	// (by source and detail-type). Default: events whose source is this
 	// source's name.
 	Bus *BusMatch `yaml:"bus,omitempty" json:"bus,omitempty"`
+	// Webhook configures a webhook source: how requests are verified and
+	// where the event id and the items are.
+	Webhook *WebhookSource `yaml:"webhook,omitempty" json:"webhook,omitempty"`
 	// Mapping maps input fields to the record.
 	Mapping Mapping `yaml:"mapping,omitempty" json:"mapping,omitempty"`
+}
+
+// Webhook presets: signature scheme and mapping of widely used SaaS
+// payloads.
+const (
+	PresetShopifyCustomers = "shopify_customers"
+	PresetShopifyOrders    = "shopify_orders"
+	PresetStripeCustomers  = "stripe_customers"
+	PresetStripeCharges    = "stripe_charges"
+)
+
+// Signature encodings and formats of webhook sources.
+const (
+	EncodingHex           = "hex"
+	EncodingBase64        = "base64"
+	SignatureFormatStripe = "stripe"
+)
+
+// WebhookSource configures POST /v1/webhooks/<source>. Requests are
+// verified (HMAC-SHA256 over the raw body, before the body is parsed),
+// then each payload (or each element of items) is mapped to a record
+// whose id derives from the event id.
+type WebhookSource struct {
+	// Preset fills the signature scheme, event id, items and mapping of a
+	// known payload: shopify_customers, shopify_orders, stripe_customers,
+	// stripe_charges. Keys set here and a non-empty mapping override it.
+	Preset string `yaml:"preset,omitempty" json:"preset,omitempty" jsonschema:"enum=shopify_customers,enum=shopify_orders,enum=stripe_customers,enum=stripe_charges"`
+	// Secret is the signing secret: an env, ssm or secrets_manager
+	// reference, never the secret itself (HMAC needs the secret, so sha256
+	// is not accepted).
+	Secret *SecretRef `yaml:"secret,omitempty" json:"secret,omitempty"`
+	// Signature says how requests are signed.
+	Signature *WebhookSignature `yaml:"signature,omitempty" json:"signature,omitempty"`
+	// EventIDHeader names the header holding the sender's event (or
+	// delivery) id, e.g. X-Shopify-Webhook-Id.
+	EventIDHeader string `yaml:"event_id_header,omitempty" json:"event_id_header,omitempty"`
+	// EventIDField is a dotted JSON path to the event id in the body, e.g.
+	// id for Stripe events. Without an event id header or field, the id is
+	// a hash of the body.
+	EventIDField string `yaml:"event_id_field,omitempty" json:"event_id_field,omitempty"`
+	// Items is a dotted JSON path to an array: each element becomes one
+	// record (id: event id + "#" + index). The mapping then reads the
+	// payload with the element under the key item (item.email, ...).
+	Items string `yaml:"items,omitempty" json:"items,omitempty"`
+}
+
+// WebhookSignature is the signature scheme of a webhook source: an
+// HMAC-SHA256 over the raw body, or over timestamp + "." + body when
+// the request carries a timestamp.
+type WebhookSignature struct {
+	// Header names the signature header, e.g. X-Shopify-Hmac-Sha256.
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	// Encoding of the signature: hex (default) or base64.
+	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty" jsonschema:"enum=hex,enum=base64"`
+	// Prefix is stripped from the header value before decoding, e.g.
+	// sha256=.
+	Prefix string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	// Format stripe reads the header as t=<unix seconds>,v1=<hex
+	// signature>[,v1=...] and signs t + "." + body (Stripe-Signature).
+	Format string `yaml:"format,omitempty" json:"format,omitempty" jsonschema:"enum=stripe"`
+	// TimestampHeader names a header holding the send time in Unix
+	// seconds; the signature then covers timestamp + "." + body and old
+	// requests are refused (replays).
+	TimestampHeader string `yaml:"timestamp_header,omitempty" json:"timestamp_header,omitempty"`
+	// Tolerance is how far the timestamp may be from the receiver's clock
+	// (Go duration); default 5m.
+	Tolerance string `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
+}
+
+// Privacy configures erasure.
+type Privacy struct {
+	// SuppressErased keeps the (hashed) identifiers of erased profiles on
+	// a suppression list: records carrying them are dropped at ingestion,
+	// so replayed old data cannot re-create the person.
+	SuppressErased bool `yaml:"suppress_erased,omitempty" json:"suppress_erased,omitempty"`
 }
 
 // CSVOptions tunes the CSV reader.

@@ -132,7 +132,7 @@ func TestValidateRules(t *testing.T) {
 			return apiSource + "    write_keys:\n      - env: AURUM_WRITE_KEY\n      - ssm: /aurum/web\n      - secrets_manager: aurum/web\n      - sha256: " + strings.Repeat("ab", 32) + "\n"
 		}, nil},
 		{"webhook source without write keys", func(*testing.T) string {
-			return strings.Replace(apiSource, "kind: api", "kind: webhook", 1)
+			return strings.Replace(apiSource, "kind: api", "kind: webhook", 1) + "    webhook: {preset: shopify_customers, secret: {env: SHOP_SECRET}}\n"
 		}, nil},
 		{"write keys on a file source", func(*testing.T) string { return base + "    write_keys: [{env: KEY}]\n" },
 			[]string{"9:17: sources[0].write_keys: apply only to api and webhook sources"}},

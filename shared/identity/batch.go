@@ -125,7 +125,7 @@ func (e *Engine) Resolve(recs []profile.Record, opts BatchOptions) *Resolution {
 			}
 			if q {
 				res.quarantined[id] = true
-				res.Stats.Quarantined = append(res.Stats.Quarantined, Quarantine{Identifier: id, Records: len(members)})
+				res.Stats.Quarantined = append(res.Stats.Quarantined, Quarantine{Identifier: id, Records: len(members), Distinct: len(reps)})
 				res.Stats.Blocked[ProtectPlaceholder] += len(members) - 1
 			}
 		}

@@ -18,6 +18,8 @@ type Stats struct {
 	// Blocked counts links refused per protection (max_per_profile,
 	// do_not_merge, placeholder).
 	Blocked map[string]int `json:"blocked"`
+	// Splits counts unmerges (streaming only).
+	Splits int `json:"splits,omitempty"`
 	// Quarantined lists identifier values detected as placeholders.
 	Quarantined []Quarantine `json:"quarantined,omitempty"`
 	// Histogram counts clusters per size bucket (1, 2, 3-5, 6-10, 11-50,
@@ -46,8 +48,11 @@ type RuleStats struct {
 // Quarantine is an identifier value detected as a placeholder.
 type Quarantine struct {
 	Identifier profile.Identifier `json:"identifier"`
-	// Records counts the records holding it.
-	Records int `json:"records"`
+	// Records counts the records holding it (batch only).
+	Records int `json:"records,omitempty"`
+	// Distinct counts the disagreeing fingerprints (name combinations)
+	// seen with it when it was quarantined.
+	Distinct int `json:"distinct"`
 }
 
 // Bucket is one bar of the cluster-size histogram.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
+	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/profile"
 )
 
@@ -33,8 +34,14 @@ type Indexed struct {
 
 // LedgerEntry is one merge in the ledger.
 type LedgerEntry struct {
-	Survivor    string   `json:"survivor"`
-	Merged      string   `json:"merged"`
+	Survivor string `json:"survivor"`
+	// Merged is the profile merged away; empty for a split.
+	Merged string `json:"merged,omitempty"`
+	// Split lists the profiles an unmerge created out of Survivor.
+	Split []string `json:"split,omitempty"`
+	// Withdrawn names what an unmerge withdrew (a record key, or two
+	// record keys joined by " -- ").
+	Withdrawn   string   `json:"withdrawn,omitempty"`
 	Rule        string   `json:"rule"`
 	Identifiers []string `json:"identifiers,omitempty"`
 	Record      string   `json:"record"`
@@ -103,4 +110,24 @@ func (e *Engine) Compact(rec profile.Record) profile.Record {
 func (e *Engine) Capped(t string) (int, string) {
 	info := e.types[t]
 	return info.max, info.onConflict
+}
+
+// Priority returns the priority of identifier type t (0 is the highest;
+// an undeclared type ranks after every declared one).
+func (e *Engine) Priority(t string) int {
+	if info, ok := e.types[t]; ok {
+		return info.priority
+	}
+	return len(e.types)
+}
+
+// KeepPriority reports whether any identifier type resolves cap conflicts
+// with keep_priority.
+func (e *Engine) KeepPriority() bool {
+	for _, info := range e.types {
+		if info.max > 0 && info.onConflict == config.ConflictKeepPriority {
+			return true
+		}
+	}
+	return false
 }

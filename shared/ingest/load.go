@@ -86,6 +86,18 @@ type LoaderOptions struct {
 	Progress func(Progress)
 	// MaxRowBytes bounds one row; default DefaultMaxRowBytes.
 	MaxRowBytes int
+	// Observer, if set, sees every mapped row and is flushed after every
+	// batch (the data catalog, package catalog). A failed flush is logged
+	// and does not stop the load.
+	Observer Observer
+}
+
+// Observer sees the rows of a load as read, with the record and field
+// errors their mapping gave; *catalog.Observer implements it. Observe
+// must not keep row or rec.
+type Observer interface {
+	Observe(source string, row map[string]any, rec profile.Record, errs []mapping.FieldError)
+	Flush(ctx context.Context) error
 }
 
 // Report is the load report of one object, stored at ReportKey(key).
@@ -326,6 +338,10 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 		}
 		line := rows.Line()
 		if bad := rows.Bad(); bad != nil {
+			if ld.opts.Observer != nil {
+				// Counted as a rejected row; Bad names no value.
+				ld.opts.Observer.Observe(ld.src.Name, nil, profile.Record{}, []mapping.FieldError{{Reason: bad.Error(), Fatal: true}})
+			}
 			ld.rep.Rejected++
 			if err := rej.add(rejectEntry{Line: line, Errors: []rejectReason{{Reason: bad.Error()}}, Row: rows.Raw()}); err != nil {
 				return nil, err
@@ -333,6 +349,9 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 			continue
 		}
 		rec, ferrs := ld.mapper.Map(rows.Row())
+		if ld.opts.Observer != nil {
+			ld.opts.Observer.Observe(ld.src.Name, rows.Row(), rec, ferrs)
+		}
 		if len(ferrs) > 0 {
 			entry := rejectEntry{Line: line, Accepted: !mapping.HasFatal(ferrs), Row: rows.Raw(), Errors: make([]rejectReason, len(ferrs))}
 			for i, fe := range ferrs {
@@ -364,6 +383,7 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 	if err := ld.ingest(ctx, batch); err != nil {
 		return nil, err
 	}
+	ld.flush(ctx)
 	if err := rows.Err(); err != nil {
 		return ld.classify(err)
 	}
@@ -424,7 +444,19 @@ func (ld *load) ingest(ctx context.Context, batch []profile.Record) error {
 	ld.rep.Duplicates += res.Duplicates
 	ld.rep.ProfilesCreated += res.Created
 	ld.rep.Merges += res.Merges
+	ld.flush(ctx)
 	return nil
+}
+
+// flush hands the observer's statistics to the store; a failure costs
+// statistics only, so it is logged and the load goes on.
+func (ld *load) flush(ctx context.Context) {
+	if ld.opts.Observer == nil {
+		return
+	}
+	if err := ld.opts.Observer.Flush(ctx); err != nil {
+		ld.opts.Logger.WarnContext(ctx, "ingest: observer flush failed", "key", ld.rep.Key, "err", err)
+	}
 }
 
 func (ld *load) progress(done bool) {

@@ -137,6 +137,9 @@ func Run(ctx context.Context, o Options) error {
 	if err := b.Subscribe("triggers", nil, eng.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
+	if err := b.Subscribe("dashboard", nil, p.Console.Recorder.Handle); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
 	if err := subscribe(b, cfg, o.Out, o.Logger); err != nil {
 		return err
 	}
@@ -162,7 +165,13 @@ func Run(ctx context.Context, o Options) error {
 		Done: func(key string, handed time.Time, err error) {
 			progress.done(ctx, objs, key, handed, err)
 		},
-		Idle: func() { progress.summary(ctx, st) },
+		Idle: func() {
+			progress.summary(ctx, st)
+			// The dashboard's cluster sizes, from a background scan.
+			if err := p.Console.SnapshotClusters(ctx, p.Scan); err != nil {
+				o.Logger.WarnContext(ctx, "local: cluster sizes", "err", err)
+			}
+		},
 	}
 	if fresh && o.Samples != "" {
 		n, err := copySamples(o.Samples, drop.Drop, sources)

@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -279,10 +280,20 @@ type outcome struct {
 	merged    int
 }
 
+// blockPriority is the link priority of composite-key and fuzzy links:
+// below every identifier type.
+const blockPriority = 1 << 20
+
 // change resolves one record against the view and returns its change set.
 func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key string) (store.Change, outcome, error) {
 	now := p.clock().UTC()
-	links := p.resolver.Links(rec)
+	var ch store.Change
+	ch.Keys = []string{key}
+	stats := map[string]int64{identity.CounterRecords: 1}
+	links, err := p.placeholders(ctx, v, rec, p.resolver.Links(rec), &ch, stats)
+	if err != nil {
+		return store.Change{}, outcome{}, err
+	}
 	ids := make([]profile.Identifier, len(links))
 	for i, l := range links {
 		ids[i] = l.Identifier
@@ -291,9 +302,11 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	if err != nil {
 		return store.Change{}, outcome{}, err
 	}
-	// Distinct live profiles the record links to, and the rule for each.
+	// Distinct live profiles the record links to, the rule for each and
+	// the best priority of the identifiers linking it.
 	var matched []string
 	rules := map[string]string{}
+	prio := map[string]int{}
 	shared := map[string][]string{}
 	for _, l := range links {
 		o, ok := owners[l.Identifier]
@@ -303,7 +316,9 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 		if _, seen := rules[o.ProfileID]; !seen {
 			matched = append(matched, o.ProfileID)
 			rules[o.ProfileID] = l.Rule
+			prio[o.ProfileID] = l.Priority
 		}
+		prio[o.ProfileID] = min(prio[o.ProfileID], l.Priority)
 		shared[o.ProfileID] = append(shared[o.ProfileID], l.Identifier.String())
 	}
 	// Composite-key and fuzzy candidates come from the block index: the
@@ -328,6 +343,7 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 			if _, seen := rules[live]; !seen {
 				matched = append(matched, live)
 				rules[live] = k.Rule
+				prio[live] = blockPriority
 			}
 			rules[live] = earlierRule(p.resolver.Rules(), rules[live], k.Rule)
 		}
@@ -340,49 +356,55 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 			return store.Change{}, outcome{}, fmt.Errorf("read profile %s: %w", id, err)
 		}
 		if got[pr.ID] {
+			prio[pr.ID] = min(prio[pr.ID], prio[id])
 			continue
 		}
 		got[pr.ID] = true
 		if pr.ID != id {
 			rules[pr.ID] = earlierRule(p.resolver.Rules(), rules[pr.ID], rules[id])
 			shared[pr.ID] = append(shared[pr.ID], shared[id]...)
+			if q, ok := prio[pr.ID]; !ok || prio[id] < q {
+				prio[pr.ID] = prio[id]
+			}
 		}
 		profiles = append(profiles, pr)
 	}
-	// The survivor is the oldest profile (ties: smallest id), so profile
-	// ids stay stable for the people who use them.
-	sort.Slice(profiles, func(i, j int) bool {
-		if !profiles[i].CreatedAt.Equal(profiles[j].CreatedAt) {
-			return profiles[i].CreatedAt.Before(profiles[j].CreatedAt)
-		}
-		return profiles[i].ID < profiles[j].ID
-	})
+	// Profiles are considered oldest first (ties: smallest id); with
+	// keep_priority, the profile linked by the highest-priority identifier
+	// comes first, so a cap conflict drops the lower-priority link.
+	sort.Slice(profiles, func(i, j int) bool { return older(profiles[i], profiles[j]) })
+	if p.resolver.KeepPriority() {
+		sort.SliceStable(profiles, func(i, j int) bool { return prio[profiles[i].ID] < prio[profiles[j].ID] })
+	}
+	group, err := p.group(ctx, v, rec, profiles, owners, prio, rules, stats)
+	if err != nil {
+		return store.Change{}, outcome{}, err
+	}
+	// The survivor is the oldest profile of the group (ties: smallest id),
+	// so profile ids stay stable for the people who use them.
+	sort.Slice(group, func(i, j int) bool { return older(group[i], group[j]) })
 
-	var ch store.Change
-	ch.Keys = []string{key}
 	var out outcome
 	var surv profile.Profile
 	var before *profile.Profile
 	var expect int64
-	if len(profiles) == 0 {
+	if len(group) == 0 {
 		surv = profile.Profile{ID: NewProfileID(key), CreatedAt: now}
 		out.created = true
 	} else {
-		surv = clone(profiles[0])
-		before = &profiles[0]
+		surv = clone(group[0])
+		before = &group[0]
 		expect = surv.Version
+	}
+	oldSizes := map[string]int{}
+	for _, g := range group {
+		oldSizes[g.ID] = g.RecordCount
 	}
 	var changed []string
 	var mergeEvents []events.Envelope
 	var merged []profile.Profile
-	stats := map[string]int64{}
-	for _, other := range profiles[min(1, len(profiles)):] {
-		if t := p.overCap(surv.Identifiers, other.Identifiers); t != "" {
-			// Merge protection: the profiles stay apart.
-			stats["blocked/"+identity.ProtectMaxPerProfile]++
-			stats["rule/"+rules[other.ID]+"/blocked"]++
-			continue
-		}
+	apartCopied := map[string]bool{}
+	for _, other := range group[min(1, len(group)):] {
 		merged = append(merged, other)
 		changed = append(changed, p.rules.Merge(&surv, other)...)
 		ch.Redirects = append(ch.Redirects, store.Redirect{From: other.ID, To: surv.ID, ExpectVersion: other.Version, At: now})
@@ -406,6 +428,23 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 		}
 		ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemCreate, Item: store.Item{
 			Kind: identity.ItemLedger, Key: surv.ID, Sort: now.Format(time.RFC3339Nano) + "/" + other.ID, Value: entry}})
+		// Do-not-merge assertions of the merged-away profile now bind the
+		// survivor.
+		apart, err := v.apartOf(ctx, other.ID)
+		if err != nil {
+			return store.Change{}, outcome{}, err
+		}
+		for _, a := range apart {
+			if a == surv.ID || apartCopied[a] {
+				continue
+			}
+			apartCopied[a] = true
+			val, err := json.Marshal(identity.Apart{Reason: "inherited from " + other.ID, At: now.Format(time.RFC3339Nano)})
+			if err != nil {
+				return store.Change{}, outcome{}, fmt.Errorf("do-not-merge entry: %w", err)
+			}
+			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemApart, Key: surv.ID, Sort: a, Value: val}})
+		}
 	}
 	for id, r := range rules {
 		if got[id] {
@@ -451,6 +490,9 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 				Kind: identity.ItemBlock, Key: identity.BlockKey(k), Sort: rec.Key(), Value: ix}})
 		}
 	}
+	// The record index lists the cluster's records for unmerge.
+	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: surv.ID, Sort: rec.Key()}})
+	ch.Items = append(ch.Items, sizeItems(oldSizes, map[string]int{surv.ID: surv.RecordCount}, stats)...)
 	ch.Items = append(ch.Items, statItems(key, stats)...)
 	surv.Version = expect + 1
 	surv.UpdatedAt = now
@@ -481,6 +523,184 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	out.profileID = surv.ID
 	v.apply(ch)
 	return ch, out, nil
+}
+
+// older orders profiles by creation time, then id.
+func older(a, b profile.Profile) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
+}
+
+// group picks, from the matched profiles in order, those the record may
+// join together: a profile whose identifiers would exceed a cap, or that a
+// do-not-merge assertion keeps from the group, is left out (its link is
+// dropped and counted as blocked). With keep_priority, a record whose own
+// unclaimed identifier of a capped type outranks all its links and would
+// exceed the cap starts a new profile instead (the group is empty).
+func (p *Pipeline) group(ctx context.Context, v *view, rec profile.Record, profiles []profile.Profile, owners map[profile.Identifier]store.Owner, prio map[string]int, rules map[string]string, stats map[string]int64) ([]profile.Profile, error) {
+	var group []profile.Profile
+	var groupIDs []profile.Identifier
+	apart := map[string]bool{} // live ids the group must not merge with
+	members := map[string]bool{}
+	for _, pr := range profiles {
+		theirs, err := p.liveApart(ctx, v, pr.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(group) > 0 {
+			if t := p.overCap(groupIDs, pr.Identifiers); t != "" {
+				stats["blocked/"+identity.ProtectMaxPerProfile]++
+				stats["rule/"+rules[pr.ID]+"/blocked"]++
+				continue
+			}
+			refused := apart[pr.ID]
+			for _, a := range theirs {
+				refused = refused || members[a]
+			}
+			if refused {
+				stats["blocked/"+identity.ProtectDoNotMerge]++
+				stats["rule/"+rules[pr.ID]+"/blocked"]++
+				continue
+			}
+		}
+		group = append(group, pr)
+		groupIDs = append(groupIDs, pr.Identifiers...)
+		members[pr.ID] = true
+		for _, a := range theirs {
+			apart[a] = true
+		}
+	}
+	if len(group) == 0 || !p.resolver.KeepPriority() {
+		return group, nil
+	}
+	best := prio[group[0].ID]
+	for _, id := range rec.Identifiers {
+		if _, claimed := owners[id]; claimed {
+			continue
+		}
+		if limit, policy := p.resolver.Capped(id.Type); limit == 0 || policy != config.ConflictKeepPriority {
+			continue
+		}
+		if p.resolver.Priority(id.Type) >= best || slices.Contains(groupIDs, id) || p.overCap(groupIDs, []profile.Identifier{id}) == "" {
+			continue
+		}
+		for _, g := range group {
+			stats["blocked/"+identity.ProtectMaxPerProfile]++
+			stats["rule/"+rules[g.ID]+"/blocked"]++
+		}
+		return nil, nil
+	}
+	return group, nil
+}
+
+// liveApart returns the live ids of the profiles profile id must not merge
+// with.
+func (p *Pipeline) liveApart(ctx context.Context, v *view, id string) ([]string, error) {
+	raw, err := v.apartOf(ctx, id)
+	if err != nil || len(raw) == 0 {
+		return nil, err
+	}
+	out := make([]string, 0, len(raw))
+	for _, a := range raw {
+		pr, err := v.profile(ctx, a)
+		if fault.Is(err, fault.ErrNotFound) {
+			continue // erased
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolve do-not-merge target: %w", err)
+		}
+		out = append(out, pr.ID)
+	}
+	return out, nil
+}
+
+// placeholders applies streaming placeholder detection to the record's
+// links: a link through a quarantined value is dropped; otherwise the
+// record's fingerprint is added to the value's state (written only when
+// it changes), which may quarantine the value from this record on.
+func (p *Pipeline) placeholders(ctx context.Context, v *view, rec profile.Record, links []identity.Link, ch *store.Change, stats map[string]int64) ([]identity.Link, error) {
+	if !p.resolver.PlaceholderDetection() {
+		return links, nil
+	}
+	out := make([]identity.Link, 0, len(links))
+	for _, l := range links {
+		k := identity.IdentifierKey(l.Identifier)
+		e, err := v.fingerprints(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		if e.state.Quarantined {
+			stats["blocked/"+identity.ProtectPlaceholder]++
+			continue
+		}
+		next, changed := p.resolver.ObserveState(e.state, rec)
+		if !changed {
+			out = append(out, l)
+			continue
+		}
+		val, err := json.Marshal(next)
+		if err != nil {
+			return nil, fmt.Errorf("encode placeholder state: %w", err)
+		}
+		w := store.ItemWrite{Op: store.ItemCreate, Item: store.Item{Kind: identity.ItemFingerprints, Key: k, Sort: identity.FingerprintSrt, Value: val}}
+		if e.version > 0 {
+			w.Op, w.ExpectVersion = store.ItemReplace, e.version
+		}
+		ch.Items = append(ch.Items, w)
+		if !next.Quarantined {
+			out = append(out, l)
+			continue
+		}
+		q, err := json.Marshal(identity.Quarantine{Identifier: l.Identifier, Distinct: len(next.Reps)})
+		if err != nil {
+			return nil, fmt.Errorf("encode quarantine entry: %w", err)
+		}
+		ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemQuarantine, Key: identity.QuarantineKey, Sort: k, Value: q}})
+		stats["blocked/"+identity.ProtectPlaceholder]++
+	}
+	return out, nil
+}
+
+// sizeItems keeps the cluster-size statistics as profiles change size:
+// the histogram counters (added to stats) move each profile from the
+// bucket of its old record count to the bucket of its new one (a profile
+// absent from after is gone), and the size ranking (ItemTop) entries are
+// replaced.
+func sizeItems(before, after map[string]int, stats map[string]int64) []store.ItemWrite {
+	var out []store.ItemWrite
+	buckets := identity.HistogramBuckets()
+	for _, id := range slices.Sorted(maps.Keys(before)) {
+		n := before[id]
+		if m, ok := after[id]; ok && m == n {
+			continue
+		}
+		if n > 0 {
+			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]--
+		}
+		if n >= identity.MinRanked {
+			out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id)}})
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(after)) {
+		n := after[id]
+		if m, ok := before[id]; ok && m == n {
+			continue
+		}
+		if n > 0 {
+			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]++
+		}
+		if n >= identity.MinRanked {
+			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id)}})
+		}
+	}
+	for name, n := range stats {
+		if n == 0 && strings.HasPrefix(name, identity.CounterHistPrefix) {
+			delete(stats, name)
+		}
+	}
+	return out
 }
 
 // overCap returns the first identifier type whose cap the union of a and

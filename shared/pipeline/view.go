@@ -27,6 +27,19 @@ type view struct {
 	// pending holds the batch's own entries for blocks not read yet.
 	blocks  map[string]map[string]identity.Indexed
 	pending map[string]map[string]identity.Indexed
+	// fps caches placeholder detection state by identifier key.
+	fps map[string]fpEntry
+	// apart caches do-not-merge entries by profile id; pendingApart holds
+	// the batch's own entries for profiles not read yet.
+	apart        map[string][]string
+	pendingApart map[string][]string
+}
+
+// fpEntry is an identifier value's placeholder state and the version of
+// its item (0: no item yet).
+type fpEntry struct {
+	state   identity.Fingerprints
+	version int64
 }
 
 func newView(st Store, limit func(identity.Key) int) *view {
@@ -39,7 +52,59 @@ func newView(st Store, limit func(identity.Key) int) *view {
 		redirect:  map[string]string{},
 		blocks:    map[string]map[string]identity.Indexed{},
 		pending:   map[string]map[string]identity.Indexed{},
+		fps:       map[string]fpEntry{},
+		apart:     map[string][]string{},
+
+		pendingApart: map[string][]string{},
 	}
+}
+
+// fingerprints returns the placeholder state of the identifier with store
+// key k.
+func (v *view) fingerprints(ctx context.Context, k string) (fpEntry, error) {
+	if e, ok := v.fps[k]; ok {
+		return e, nil
+	}
+	items, _, err := v.st.Items(ctx, identity.ItemFingerprints, k, "", "", 1, "")
+	if err != nil {
+		return fpEntry{}, fmt.Errorf("read placeholder state: %w", err)
+	}
+	var e fpEntry
+	if len(items) > 0 {
+		if err := json.Unmarshal(items[0].Value, &e.state); err != nil {
+			return fpEntry{}, fmt.Errorf("decode placeholder state: %w", err)
+		}
+		e.version = items[0].Version
+	}
+	v.fps[k] = e
+	return e, nil
+}
+
+// maxApartRead bounds the do-not-merge entries read for one profile.
+const maxApartRead = 1000
+
+// apartOf returns the profile ids profile id must not merge with, as
+// written (follow redirects before comparing).
+func (v *view) apartOf(ctx context.Context, id string) ([]string, error) {
+	if a, ok := v.apart[id]; ok {
+		return a, nil
+	}
+	items, _, err := v.st.Items(ctx, identity.ItemApart, id, "", "", maxApartRead, "")
+	if err != nil {
+		return nil, fmt.Errorf("read do-not-merge assertions: %w", err)
+	}
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Sort)
+	}
+	for _, o := range v.pendingApart[id] {
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	delete(v.pendingApart, id)
+	v.apart[id] = out
+	return out, nil
 }
 
 // maxBlockRead bounds how many entries of one block are read: one more
@@ -149,7 +214,24 @@ func (v *view) apply(ch store.Change) {
 		v.profiles[w.Profile.ID] = w.Profile
 	}
 	for _, w := range ch.Items {
-		if w.Item.Kind != identity.ItemBlock {
+		switch w.Item.Kind {
+		case identity.ItemFingerprints:
+			var st identity.Fingerprints
+			if err := json.Unmarshal(w.Item.Value, &st); err == nil {
+				v.fps[w.Item.Key] = fpEntry{state: st, version: w.ExpectVersion + 1}
+			}
+			continue
+		case identity.ItemApart:
+			if a, ok := v.apart[w.Item.Key]; ok {
+				if !slices.Contains(a, w.Item.Sort) {
+					v.apart[w.Item.Key] = append(a, w.Item.Sort)
+				}
+			} else {
+				v.pendingApart[w.Item.Key] = append(v.pendingApart[w.Item.Key], w.Item.Sort)
+			}
+			continue
+		case identity.ItemBlock:
+		default:
 			continue
 		}
 		m, ok := v.blocks[w.Item.Key]

@@ -3,7 +3,6 @@ package segment
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -26,48 +25,11 @@ const (
 	MaxEstimatedCost = 1_000_000
 )
 
-// celProfile is the golden record as segment expressions see it: the
-// variable profile. Field names are the JSON names.
-type celProfile struct {
-	ID string `json:"id"`
-	// Attributes hold attribute values; RFC 3339 timestamp strings are
-	// exposed as timestamps.
-	Attributes map[string]any `json:"attributes"`
-	// Identifiers maps an identifier type to its values.
-	Identifiers map[string][]string `json:"identifiers"`
-	// Aggregates as attributes, timestamp strings as timestamps.
-	Aggregates map[string]any `json:"aggregates"`
-	// Segments maps the ids of the segments the profile is in to the time
-	// it entered them.
-	Segments    map[string]time.Time `json:"segments"`
-	RFM         celRFM               `json:"rfm"`
-	Sources     map[string]int64     `json:"sources"`
-	EventCount  int64                `json:"event_count"`
-	RecordCount int64                `json:"record_count"`
-	CreatedAt   time.Time            `json:"created_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-}
-
-// celRFM is profile.rfm: scores 1–5, all zero when the profile has no
-// score (RFM not configured, or no recency value).
-type celRFM struct {
-	R     int64  `json:"r"`
-	F     int64  `json:"f"`
-	M     int64  `json:"m"`
-	Label string `json:"label"`
-}
-
-// Type names in the CEL environment.
-var (
-	profileType = reflect.TypeFor[celProfile]()
-	eventsType  = cel.OpaqueType("aurum.Events")
-)
-
 // newEnv builds the CEL environment every segment expression compiles in.
 func newEnv() (*cel.Env, error) {
 	env, err := cel.NewEnv(
-		ext.NativeTypes(profileType, reflect.TypeFor[celRFM](), ext.ParseStructTag("json")),
-		cel.Variable("profile", cel.ObjectType(nativeName(profileType))),
+		withProfileTypes(),
+		cel.Variable("profile", cel.ObjectType(profileTypeName)),
 		cel.Variable("events", eventsType),
 		cel.Variable("now", cel.TimestampType),
 		ext.Strings(),
@@ -107,11 +69,6 @@ func newEnv() (*cel.Env, error) {
 		return nil, fmt.Errorf("segment: build CEL environment: %w", err)
 	}
 	return env, nil
-}
-
-// nativeName is the CEL type name ext.NativeTypes gives a Go struct.
-func nativeName(t reflect.Type) string {
-	return t.String()
 }
 
 func durationOf(v ref.Val, unit time.Duration) ref.Val {

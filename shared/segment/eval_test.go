@@ -119,13 +119,16 @@ func TestNextIsFirstChange(t *testing.T) {
 		{ID: "a", Expr: `events.count("Order Completed", days(14)) >= 2`},
 		{ID: "b", Expr: `now - events.last("Order Completed") > days(10)`},
 		{ID: "c", Expr: `"a" in profile.segments || events.sum("Order Completed", "total", days(7)) > 50.0`},
+		// An event name from data: every event is a candidate.
+		{ID: "d", Expr: `"ev" in profile.attributes && events.count(profile.attributes.ev, days(3)) >= 1`},
+		{ID: "e", Expr: `"c" in profile.segments && now - profile.segments.c > days(2)`},
 	}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 30 {
-		p := &profile.Profile{ID: fmt.Sprint("p", i)}
+		p := &profile.Profile{ID: fmt.Sprint("p", i), Attributes: map[string]profile.Attribute{"ev": {Value: "Order Completed"}}}
 		for j := range rng.IntN(6) {
 			p.RecentEvents = append(p.RecentEvents, profile.Event{ID: fmt.Sprint(j), Name: "Order Completed",
 				Timestamp: now0.Add(-time.Duration(rng.IntN(20*24)) * time.Hour), Properties: map[string]any{"total": float64(rng.IntN(60))}})
@@ -243,6 +246,31 @@ func TestLabel(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			if got := Label(tt.r, tt.f); got != tt.want {
 				t.Errorf("Label(%d, %d) = %s; want %s", tt.r, tt.f, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextHorizon(t *testing.T) {
+	tests := []struct {
+		name    string
+		expr    string
+		horizon time.Duration
+		want    time.Time
+	}{
+		{"change within the horizon", `now >= timestamp("2025-04-01T00:00:00Z")`, day(400), time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)},
+		{"change beyond the horizon", `now >= timestamp("2030-01-01T00:00:00Z")`, day(400), now0.Add(day(400))},
+		{"short horizon", `now >= timestamp("2025-04-01T00:00:00Z")`, day(10), now0.Add(day(10))},
+		{"nothing ahead", `now >= timestamp("2020-01-01T00:00:00Z")`, day(10), time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := New(&config.Config{Segments: []config.Segment{{ID: "s", Expr: tt.expr}}}, Options{Horizon: tt.horizon})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, next := e.Evaluate(&profile.Profile{ID: "p"}, now0); !next.Equal(tt.want) {
+				t.Errorf("Evaluate(%s) next = %v; want %v", tt.expr, next, tt.want)
 			}
 		})
 	}

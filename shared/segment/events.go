@@ -21,15 +21,15 @@ import (
 // instant. Its helpers only count events at or before now, so an event
 // dated in the future starts counting when its time comes.
 type eventsVal struct {
-	list []profile.Event // newest first
-	now  time.Time
+	idx *eventIndex
+	now time.Time
 }
 
 func eventsOf(v ref.Val) *eventsVal {
 	if e, ok := v.(*eventsVal); ok {
 		return e
 	}
-	return &eventsVal{}
+	return &eventsVal{idx: &eventIndex{}}
 }
 
 // ConvertToNative implements ref.Val.
@@ -52,60 +52,149 @@ func (e *eventsVal) Equal(o ref.Val) ref.Val { return types.Bool(e == o) }
 func (e *eventsVal) Type() ref.Type { return eventsType }
 
 // Value implements ref.Val.
-func (e *eventsVal) Value() any { return e.list }
+func (e *eventsVal) Value() any { return e.idx }
 
-// in reports whether ev counts at now within window (0: any age). The
-// window is half-open, (now-window, now]: an event leaves it exactly at
-// its timestamp plus the window.
-func (e *eventsVal) in(ev *profile.Event, window time.Duration) bool {
-	if ev.Timestamp.After(e.now) {
-		return false
+// window returns the positions [lo, hi) of the events named name that
+// count at now within window (0: any age), in the name's ascending
+// timestamps. The window is half-open, (now-window, now]: an event leaves
+// it exactly at its timestamp plus the window.
+func (e *eventsVal) window(name string, window time.Duration) (*nameEvents, int, int) {
+	ne := e.idx.byName[name]
+	if ne == nil {
+		return nil, 0, 0
 	}
-	return window <= 0 || ev.Timestamp.After(e.now.Add(-window))
+	hi := countAtOrBefore(ne.ts, e.now)
+	lo := 0
+	if window > 0 {
+		lo = countAtOrBefore(ne.ts[:hi], e.now.Add(-window))
+	}
+	return ne, lo, hi
 }
 
 func (e *eventsVal) count(name string, window time.Duration) ref.Val {
-	n := 0
-	for i := range e.list {
-		if e.list[i].Name == name && e.in(&e.list[i], window) {
-			n++
-		}
-	}
-	return types.Int(n)
+	_, lo, hi := e.window(name, window)
+	return types.Int(hi - lo)
 }
+
+// epoch is what last returns for a profile that never had the event.
+var epoch ref.Val = types.Timestamp{Time: time.Unix(0, 0).UTC()}
 
 // last returns the newest timestamp of an event named name at or before
 // now, or the Unix epoch when there is none (so "now - last > days(90)"
 // holds for a profile that never had the event).
 func (e *eventsVal) last(name string) ref.Val {
-	var t time.Time
-	for i := range e.list {
-		if e.list[i].Name == name && e.in(&e.list[i], 0) && e.list[i].Timestamp.After(t) {
-			t = e.list[i].Timestamp
-		}
+	ne, _, hi := e.window(name, 0)
+	if hi == 0 {
+		return epoch
 	}
-	if t.IsZero() {
-		t = time.Unix(0, 0).UTC()
-	}
-	return types.Timestamp{Time: t}
+	return types.Timestamp{Time: ne.ts[hi-1]}
 }
 
+// sum adds a numeric property over the events of the window. The window
+// is found by binary search; its values are added newest first, like the
+// events list, so the result does not depend on how the events are
+// indexed (prefix sums would, in the last bits of a float).
 func (e *eventsVal) sum(name, prop string, window time.Duration) ref.Val {
+	ne, lo, hi := e.window(name, window)
+	if hi == lo {
+		return types.Double(0)
+	}
+	vals := ne.values(prop)
 	var s float64
-	for i := range e.list {
-		if e.list[i].Name != name || !e.in(&e.list[i], window) {
-			continue
-		}
-		switch v := e.list[i].Properties[prop].(type) {
-		case float64:
-			s += v
-		case int:
-			s += float64(v)
-		case int64:
-			s += float64(v)
-		}
+	for i := hi - 1; i >= lo; i-- {
+		s += vals[i]
 	}
 	return types.Double(s)
+}
+
+// countAtOrBefore returns how many of the ascending instants ts are at or
+// before t.
+func countAtOrBefore(ts []time.Time, t time.Time) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m].After(t) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// eventIndex holds a profile's recent events by name, in ascending time
+// order, built once per evaluation so that the helpers are binary searches.
+type eventIndex struct {
+	byName map[string]*nameEvents
+	free   []*nameEvents
+}
+
+// nameEvents are the events of one name.
+type nameEvents struct {
+	ts     []time.Time
+	events []*profile.Event
+	// props caches the numeric values of a property, aligned with ts
+	// (zero when absent or not a number).
+	props map[string][]float64
+}
+
+// values returns the numeric values of prop, aligned with ts.
+func (ne *nameEvents) values(prop string) []float64 {
+	if v, ok := ne.props[prop]; ok {
+		return v
+	}
+	v := make([]float64, len(ne.events))
+	for i, ev := range ne.events {
+		switch x := ev.Properties[prop].(type) {
+		case float64:
+			v[i] = x
+		case int:
+			v[i] = float64(x)
+		case int64:
+			v[i] = float64(x)
+		}
+	}
+	if ne.props == nil {
+		ne.props = make(map[string][]float64, 2)
+	}
+	ne.props[prop] = v
+	return v
+}
+
+// reset indexes events, reusing the index's storage.
+func (x *eventIndex) reset(events []profile.Event) {
+	if x.byName == nil {
+		x.byName = make(map[string]*nameEvents, 8)
+	}
+	for _, ne := range x.byName {
+		ne.ts = ne.ts[:0]
+		clear(ne.events)
+		ne.events = ne.events[:0]
+		clear(ne.props)
+		x.free = append(x.free, ne)
+	}
+	clear(x.byName)
+	// The list is newest first: walking it backwards appends in ascending
+	// order, and the insertion below only moves out-of-order events.
+	for i := len(events) - 1; i >= 0; i-- {
+		ev := &events[i]
+		ne := x.byName[ev.Name]
+		if ne == nil {
+			if n := len(x.free); n > 0 {
+				ne, x.free = x.free[n-1], x.free[:n-1]
+			} else {
+				ne = &nameEvents{}
+			}
+			x.byName[ev.Name] = ne
+		}
+		j := len(ne.ts)
+		ne.ts = append(ne.ts, ev.Timestamp)
+		ne.events = append(ne.events, ev)
+		for ; j > 0 && ne.ts[j-1].After(ev.Timestamp); j-- {
+			ne.ts[j], ne.events[j] = ne.ts[j-1], ne.events[j-1]
+		}
+		ne.ts[j], ne.events[j] = ev.Timestamp, ev
+	}
 }
 
 // costEstimator bounds what the checker cannot know: collection sizes of
@@ -150,7 +239,9 @@ func analyze(a *cel.Ast, p *program) {
 			}
 		case ast.SelectKind:
 			s := e.AsSelect()
-			if s.Operand().Kind() == ast.IdentKind && s.Operand().AsIdent() == "profile" {
+			// By type, not by name: a comprehension may bind the
+			// profile to another variable.
+			if t := native.GetType(s.Operand().ID()); t != nil && t.TypeName() == profileTypeName {
 				switch s.FieldName() {
 				case "segments":
 					// Memberships carry since times and change with
@@ -218,6 +309,7 @@ func analyze(a *cel.Ast, p *program) {
 	}
 	slices.Sort(p.durations)
 	p.durations = slices.Compact(p.durations)
+	slices.SortFunc(p.instants, func(a, b time.Time) int { return a.Compare(b) })
 	slices.Sort(p.eventNames)
 	p.eventNames = slices.Compact(p.eventNames)
 }

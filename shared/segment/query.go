@@ -240,7 +240,6 @@ func (e *Evaluator) Preview(ctx context.Context, expr string, profiles iter.Seq2
 	}
 	now = now.UTC()
 	res := PreviewResult{Sample: []string{}}
-	model := e.rfm.Load()
 	for p, err := range profiles {
 		if err != nil {
 			return res, fmt.Errorf("segment: preview: %w", err)
@@ -249,12 +248,7 @@ func (e *Evaluator) Preview(ctx context.Context, expr string, profiles iter.Seq2
 			return res, fmt.Errorf("segment: preview: %w", err)
 		}
 		res.Scanned++
-		v := newView(p)
-		for id, since := range p.Segments {
-			v.p.Segments[id] = since
-		}
-		v.setRFM(model.score(p, now))
-		ok, err := evalOne(prg, &activation{profile: &v.p, events: &eventsVal{list: p.RecentEvents, now: now}, now: tsOf(now)})
+		ok, err := e.evalDraft(prg, p, now)
 		if err != nil {
 			res.Errors++
 			if res.FirstError == "" {

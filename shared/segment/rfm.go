@@ -68,41 +68,59 @@ func (m *rfmModel) values(p *profile.Profile) (time.Time, float64, float64, bool
 	return r, f, mv, true
 }
 
+// rfmInput is what scoring needs from a profile, read once per evaluation.
+type rfmInput struct {
+	last  time.Time
+	f, mv float64
+	ok    bool
+}
+
+// input reads p's RFM values; ok is false without a model, thresholds or
+// recency value.
+func (m *rfmModel) input(p *profile.Profile) rfmInput {
+	if m == nil || !m.th.valid() {
+		return rfmInput{}
+	}
+	last, f, mv, ok := m.values(p)
+	return rfmInput{last: last, f: f, mv: mv, ok: ok}
+}
+
 // score computes p's RFM score at now; nil without a model, thresholds or
 // recency value.
 func (m *rfmModel) score(p *profile.Profile, now time.Time) *profile.RFM {
-	if m == nil || !m.th.valid() {
-		return nil
-	}
-	last, f, mv, ok := m.values(p)
+	s, ok := m.scoreOf(m.input(p), now)
 	if !ok {
 		return nil
 	}
-	age := now.Sub(last)
+	return &s
+}
+
+// scoreOf scores in at now.
+func (m *rfmModel) scoreOf(in rfmInput, now time.Time) (profile.RFM, bool) {
+	if !in.ok {
+		return profile.RFM{}, false
+	}
+	age := now.Sub(in.last)
 	r := 5
 	for _, q := range m.th.RecencyAge {
 		if age > q {
 			r--
 		}
 	}
-	s := &profile.RFM{R: r, F: quintile(f, m.th.Frequency), M: quintile(mv, m.th.Monetary), At: now}
+	s := profile.RFM{R: r, F: quintile(in.f, m.th.Frequency), M: quintile(in.mv, m.th.Monetary), At: now}
 	s.Label = Label(s.R, s.F)
-	return s
+	return s, true
 }
 
-// instants returns when p's recency score drops: the last purchase plus
+// instants returns when the recency score drops: the last purchase plus
 // each recency boundary.
-func (m *rfmModel) instants(p *profile.Profile) []time.Time {
-	if m == nil || !m.th.valid() {
-		return nil
+func (m *rfmModel) instants(in rfmInput) [4]time.Time {
+	var out [4]time.Time
+	if !in.ok {
+		return out
 	}
-	last, _, _, ok := m.values(p)
-	if !ok {
-		return nil
-	}
-	out := make([]time.Time, 0, 4)
-	for _, q := range m.th.RecencyAge {
-		out = append(out, last.Add(q))
+	for i, q := range m.th.RecencyAge[:4] {
+		out[i] = in.last.Add(q)
 	}
 	return out
 }

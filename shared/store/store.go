@@ -187,3 +187,64 @@ type Claim struct {
 	ProfileID      string
 	ExpectClaimant string
 }
+
+// Eraser is implemented by stores that can erase a person (a GDPR erasure
+// request): package privacy plans what belongs to the person and Erase
+// removes it. Both store implementations provide it; it is a separate
+// interface so that test doubles of Store need not.
+type Eraser interface {
+	// Erase removes what e names, and everything the store keeps under
+	// e.ProfileIDs (profile bodies, merge redirects and markers, the
+	// events index), and pending outbox events whose detail names one of
+	// e.ProfileIDs (profile_id or merged_profile_ids); then it records
+	// e.Outbox. Records and identifier claims are removed only while they
+	// belong to one of e.ProfileIDs, so a stale plan never touches another
+	// person. Erase is idempotent; it is atomic in the embedded store and
+	// not in DynamoDB (many transactions: a failed Erase is retried with
+	// the same plan), where the profile bodies go last so a retry finds
+	// the profile again.
+	Erase(ctx context.Context, e Erasure) (ErasedCounts, error)
+}
+
+// Erasure names what Erase removes. Item names may repeat; missing items
+// are not an error.
+type Erasure struct {
+	// ProfileIDs are the live profile and every profile merged into it.
+	ProfileIDs []string
+	// Records are the person's records, by source and id.
+	Records []RecordRef
+	// Identifiers are the identifiers whose claims are removed.
+	Identifiers []profile.Identifier
+	// Keys are idempotency keys to forget.
+	Keys []string
+	// Items are generic items to delete, in order (put index items last).
+	Items []ItemRef
+	// Outbox events are recorded once everything else is gone (the
+	// ProfileDeleted event).
+	Outbox []events.Envelope
+}
+
+// RecordRef names a stored record.
+type RecordRef struct {
+	Source string `json:"source"`
+	ID     string `json:"id"`
+}
+
+// ItemRef names a generic item.
+type ItemRef struct {
+	Kind string `json:"kind"`
+	Key  string `json:"key"`
+	Sort string `json:"sort"`
+}
+
+// ErasedCounts says how much Erase removed.
+type ErasedCounts struct {
+	Profiles    int `json:"profiles"`
+	Redirects   int `json:"redirects"`
+	Records     int `json:"records"`
+	Identifiers int `json:"identifiers"`
+	Events      int `json:"events"`
+	Keys        int `json:"keys"`
+	Items       int `json:"items"`
+	Outbox      int `json:"outbox"`
+}

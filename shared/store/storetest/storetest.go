@@ -100,6 +100,7 @@ func Run(t *testing.T, h Harness) {
 		{"Items", testItems},
 		{"Concurrency", testConcurrency},
 		{"LargeMerge", testLargeMerge},
+		{"Erase", testErase},
 		{"Reopen", testReopen},
 	}
 	for _, g := range groups {
