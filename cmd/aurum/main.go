@@ -30,6 +30,8 @@ var commands = map[string]command{
 	"segments": {"segment tools: check, preview, counts, reconcile, sweep, rfm", runSegments},
 	"resolve":  {"resolve files offline into profiles (batch identity resolution, --diff, --explain)", runResolve},
 	"stats":    {"statistics: identity (matches per rule, merges, blocked merges)", runStats},
+	"catalog":  {"data catalog: per source and field, type, completeness, distinct, invalid rates; alerts", runCatalog},
+	"keys":     {"API keys in the local store: create (printed once), list, revoke", runKeys},
 	"unmerge":  {"split a profile of the local store by withdrawing a record or a link", runUnmerge},
 }
 

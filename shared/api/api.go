@@ -284,6 +284,9 @@ func New(cfg *config.Config, deps Deps, opts Options) (*API, error) {
 type Mount struct {
 	Pattern string
 	Handler http.Handler
+	// Scope the caller's key needs; default read. Routes that change
+	// state (unmerge) need admin.
+	Scope string
 }
 
 // Handler returns the API's HTTP handler.
@@ -332,9 +335,12 @@ func (a *API) routes() *http.ServeMux {
 	for _, m := range a.opts.Mounts {
 		// Registered without a 405 fallback: a method-less pattern such as
 		// "/v1/segments/preview" would conflict with "GET /v1/segments/{id}".
-		h := m.Handler
+		h, scope := m.Handler, m.Scope
+		if scope == "" {
+			scope = keys.ScopeRead
+		}
 		mux.Handle(m.Pattern, a.instrument(m.Pattern, func(w http.ResponseWriter, r *http.Request) error {
-			if err := a.authorizeRead(r.Context(), r); err != nil {
+			if err := a.authorize(r.Context(), r, scope); err != nil {
 				return err
 			}
 			h.ServeHTTP(w, r)

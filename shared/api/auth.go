@@ -236,7 +236,7 @@ func (a *API) authorizeWrite(ctx context.Context, r *http.Request, bodyKey strin
 		if src == nil {
 			return nil, unauthorized("unknown write key")
 		}
-		return src, a.limit("w:"+name+":"+keyTag(key))
+		return src, a.limit("w:" + name + ":" + keyTag(key))
 	}
 	p, err := a.identify(ctx, key)
 	if err != nil {

@@ -14,6 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/keys"
+
+	"github.com/aurum-cdp/aurum/shared/privacy"
+
 	"github.com/aurum-cdp/aurum/shared/identity"
 	idhttp "github.com/aurum-cdp/aurum/shared/identity/httpapi"
 
@@ -51,6 +55,10 @@ type Parts struct {
 type Platform struct {
 	Parts
 	Pipeline *pipeline.Pipeline
+	// Ingester is what every ingestion path feeds: the pipeline, behind
+	// the suppression list of erased identifiers when the configuration
+	// asks for it (privacy.suppress_erased).
+	Ingester pipeline.Ingester
 	Loader   *ingest.Loader
 	// Segments keeps memberships current: its extension runs inside every
 	// pipeline commit.
@@ -81,10 +89,16 @@ func New(p Parts) (*Platform, error) {
 	}
 	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
 		Clock: p.Clock, Logger: p.Logger,
-		Extensions: []pipeline.Extension{seg.Extension},
+		// The privacy index lists each record and idempotency key under its
+		// profile, so an erasure finds them without scanning.
+		Extensions: []pipeline.Extension{seg.Extension, privacy.IndexExtension{}},
 	})
+	pl.Ingester = pl.Pipeline
+	if p.Config.Privacy != nil && p.Config.Privacy.SuppressErased {
+		pl.Ingester = privacy.Suppress(pl.Pipeline, p.Store)
+	}
 	if p.Objects != nil {
-		l, err := ingest.NewLoader(p.Config, p.Objects, pl.Pipeline, ingest.LoaderOptions{
+		l, err := ingest.NewLoader(p.Config, p.Objects, pl.Ingester, ingest.LoaderOptions{
 			Clock: p.Clock, Logger: p.Logger, Progress: p.Progress, Observer: pl.Console.Observer,
 		})
 		if err != nil {
@@ -104,8 +118,9 @@ func (p *Platform) S3Handler() (*s3event.Handler, error) {
 	return s3event.New(p.Loader, p.Logger), nil
 }
 
-// HTTP is the handler of functions/api (and of local mode's server).
-func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
+// API builds the HTTP API of functions/api (and of local mode's server)
+// with every route the platform serves mounted on it.
+func (p *Platform) API(opts api.Options) (*api.API, error) {
 	segs := p.Segments.SegmentsHTTP(p.Parts, p.Scan)
 	for _, pattern := range []string{
 		"GET /v1/segments", "GET /v1/segments/{id}", "POST /v1/segments/preview",
@@ -118,19 +133,39 @@ func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	opts.Mounts = append(opts.Mounts, api.Mount{
-		Pattern: "GET /v1/identity/stats",
-		Handler: idhttp.Handler(nil, idhttp.StatsFrom(eng, p.Store)),
-	})
-	a, err := api.New(p.Config, api.Deps{
-		Ingester: p.Console.Ingester(p.Pipeline),
+	ids := idhttp.Handler(p.Pipeline, idhttp.StatsFrom(eng, p.Store))
+	opts.Mounts = append(opts.Mounts,
+		api.Mount{Pattern: "GET /v1/identity/stats", Handler: ids},
+		api.Mount{Pattern: "POST /v1/profiles/{id}/unmerge", Handler: ids, Scope: keys.ScopeAdmin},
+	)
+	deps := api.Deps{
+		Ingester: p.Console.Ingester(p.Ingester),
 		Profiles: p.Store,
 		Secrets:  p.Secrets,
 		Now:      p.Clock,
 		Logger:   p.Logger,
-	}, opts)
+		Keys:     p.Store, // keys created with `aurum keys` live in the store
+	}
+	if er, ok := p.Store.(privacy.Store); ok {
+		svc, err := privacy.New(p.Config, er, privacy.Options{Clock: p.Clock, Logger: p.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		deps.Privacy = svc
+	}
+	a, err := api.New(p.Config, deps, opts)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
+	}
+	return a, nil
+}
+
+// HTTP is the handler of functions/api and of local mode's server: the
+// API, with the dashboard's page in front of it.
+func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
+	a, err := p.API(opts)
+	if err != nil {
+		return nil, err
 	}
 	return p.Console.Handler(a.Handler()), nil
 }

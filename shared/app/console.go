@@ -69,7 +69,9 @@ func (c *Console) Mounts() []api.Mount {
 
 // Ingester wraps the tracking API's ingester so that its records are
 // catalogued.
-func (c *Console) Ingester(next api.Ingester) api.Ingester { return catalog.Observing(next, c.Observer) }
+func (c *Console) Ingester(next api.Ingester) api.Ingester {
+	return catalog.Observing(next, c.Observer)
+}
 
 // Handler serves the dashboard page in front of the API handler h.
 func (c *Console) Handler(h http.Handler) http.Handler { return dashboard.WithStatic(h) }

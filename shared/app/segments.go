@@ -10,6 +10,8 @@ import (
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/segment"
 	"github.com/aurum-cdp/aurum/shared/segment/httpapi"
+	"github.com/aurum-cdp/aurum/shared/store"
+	"github.com/aurum-cdp/aurum/shared/store/dynamo"
 )
 
 // Segments are the wired parts of dynamic segmentation: the compiled
@@ -60,4 +62,15 @@ type SweepEvent struct {
 // re-evaluate after a change of the segment definitions (backfill).
 type ReevaluateEvent struct {
 	ProfileIDs []string `json:"profile_ids"`
+}
+
+// DynamoScan returns the profile scan of a DynamoDB store (a paginated,
+// parallel Scan of the table: see dynamo.Store.ScanProfiles for its cost),
+// for batch jobs such as the RFM thresholds; nil for another store.
+func DynamoScan(st store.Store, o dynamo.ScanOptions) func(ctx context.Context) iter.Seq2[*profile.Profile, error] {
+	d, ok := st.(*dynamo.Store)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context) iter.Seq2[*profile.Profile, error] { return d.ScanProfiles(ctx, o) }
 }

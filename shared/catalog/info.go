@@ -59,7 +59,7 @@ func newSourceInfo(cfg *config.Config, src *config.Source) *sourceInfo {
 	}
 	for name, f := range mp.Attributes {
 		t := orDefault(f.Type, normalize.KindString)
-		add(&f, "attribute:"+name, t, "", piiKind(t) || piiName(name) || piiName(f.Field))
+		add(&f, "attribute:"+name, t, "", piiKind(t) || (!plainKind(t) && (piiName(f.Field) || piiName(name))))
 	}
 	if ev := mp.Event; ev != nil {
 		add(&ev.Name, "event:name", normalize.KindString, "", false)
@@ -67,7 +67,7 @@ func newSourceInfo(cfg *config.Config, src *config.Source) *sourceInfo {
 		add(ev.Timestamp, "event:timestamp", orDefault(fieldType(ev.Timestamp), normalize.KindTimestamp), "", false)
 		for name, f := range ev.Properties {
 			t := orDefault(f.Type, normalize.KindString)
-			add(&f, "event:"+name, t, "", piiKind(t) || piiName(name))
+			add(&f, "event:"+name, t, "", piiKind(t) || (!plainKind(t) && piiName(f.Field)))
 		}
 	}
 	return si
@@ -90,6 +90,15 @@ func orDefault(s, d string) string {
 func piiKind(kind string) bool {
 	switch kind {
 	case normalize.KindName, normalize.KindEmail, normalize.KindPhone:
+		return true
+	}
+	return false
+}
+
+// plainKind reports kinds whose values say nothing about a person alone.
+func plainKind(kind string) bool {
+	switch kind {
+	case normalize.KindBool, normalize.KindNumber, normalize.KindInteger, normalize.KindCountry, normalize.KindTimestamp:
 		return true
 	}
 	return false

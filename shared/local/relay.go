@@ -28,8 +28,11 @@ type Relay struct {
 	Outbox    Outbox
 	Publisher Publisher
 	Interval  time.Duration
-	Batch     int
-	Log       *slog.Logger
+	// Wake, if set, triggers a drain before the next interval (local
+	// mode signals it after each commit with outbox events).
+	Wake  <-chan struct{}
+	Batch int
+	Log   *slog.Logger
 }
 
 // Drain publishes everything pending and returns how many events went out.
@@ -77,6 +80,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-r.Wake:
 		}
 	}
 }

@@ -47,6 +47,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Ready, if set, is called with the HTTP address once serving.
 	Ready func(addr string)
+	// Observe, if set, receives every event published on the bus (tests
+	// and benchmarks).
+	Observe bus.Handler
 	// Poll is the drop-folder poll interval; default 300ms.
 	Poll time.Duration
 }
@@ -76,6 +79,8 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("local: open store (is another aurum local using %s?): %w", o.Data, err)
 	}
 	defer st.Close()
+	// Commits with outbox events wake the relay (see notify.go).
+	sst, committed := newSignalingStore(st)
 	objs, err := dir.New(filepath.Join(o.Data, "bucket"))
 	if err != nil {
 		return fmt.Errorf("local: bucket folder: %w", err)
@@ -85,7 +90,7 @@ func Run(ctx context.Context, o Options) error {
 	progress := newProgress(o.Out)
 	p, err := app.New(app.Parts{
 		Config:   cfg,
-		Store:    st,
+		Store:    sst,
 		Objects:  objs,
 		Secrets:  secrets.New(nil, nil, nil),
 		Logger:   o.Logger,
@@ -126,7 +131,12 @@ func Run(ctx context.Context, o Options) error {
 	if err := b.Subscribe("log", all, bus.LogHandler(o.Logger)); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	relay := &Relay{Outbox: st, Publisher: b, Log: o.Logger}
+	if o.Observe != nil {
+		if err := b.Subscribe("observe", nil, o.Observe); err != nil {
+			return fmt.Errorf("local: %w", err)
+		}
+	}
+	relay := &Relay{Outbox: st, Publisher: b, Wake: committed, Log: o.Logger}
 
 	// Triggers react to what the bus carries, as EventBridge rules route to
 	// functions/triggers in AWS; delayed firings wait in the store.

@@ -112,7 +112,7 @@ function alertList(alerts, limit) {
 function hbars(items, opts) {
   opts = opts || {};
   const w = 560, rowH = 26, labelW = opts.labelW || 150, max = Math.max(1, ...items.map((i) => i.value));
-  const svg = s("svg", { viewBox: `0 0 ${w} ${items.length * rowH + 4}`, width: "100%", role: "img", "aria-label": opts.label || "bar chart" });
+  const svg = s("svg", { class: "chart", viewBox: `0 0 ${w} ${items.length * rowH + 4}`, width: "100%", role: "img", "aria-label": opts.label || "bar chart" });
   items.forEach((it, i) => {
     const y = i * rowH + 2, bw = Math.max(it.value > 0 ? 2 : 0, ((w - labelW - 70) * it.value) / max);
     svg.append(
@@ -128,7 +128,7 @@ function columns(items, opts) {
   opts = opts || {};
   const w = 560, hgt = 200, pad = 28, max = Math.max(1, ...items.map((i) => i.value));
   const cw = (w - pad * 2) / Math.max(1, items.length);
-  const svg = s("svg", { viewBox: `0 0 ${w} ${hgt + 30}`, width: "100%", role: "img", "aria-label": opts.label || "column chart" });
+  const svg = s("svg", { class: "chart", viewBox: `0 0 ${w} ${hgt + 30}`, width: "100%", role: "img", "aria-label": opts.label || "column chart" });
   svg.append(s("line", { x1: pad, y1: hgt, x2: w - pad, y2: hgt, class: "axis" }));
   items.forEach((it, i) => {
     const bh = ((hgt - 24) * it.value) / max, x = pad + i * cw + cw * 0.15;
@@ -324,6 +324,11 @@ pages.profiles = async (id) => {
   h("select", { "aria-label": "identifier type" }, ["email", "phone", "customer_id", "loyalty_id", "anonymous_id", "profile id"].map((t) => h("option", {}, t))),
   h("input", { type: "search", placeholder: "value, e.g. zoe.dubois@gmail.com", "aria-label": "identifier value" }),
   h("button", { class: "btn primary" }, "Find profile"));
+  if (id.startsWith("?identifier=")) {
+    const [t, ...v] = decodeURIComponent(id.slice(12)).split(":");
+    form.querySelector("select").value = t;
+    form.querySelector("input").value = v.join(":");
+  }
   if (!id) return [form, h("p", { class: "muted" }, "Search by any identifier: the value is normalized as on ingestion, so any spelling finds the profile.")];
   let p;
   if (id.startsWith("?identifier=")) {

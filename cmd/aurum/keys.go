@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aurum-cdp/aurum/shared/keys"
+	"github.com/aurum-cdp/aurum/shared/store/embedded"
+)
+
+const keysUsage = "usage: aurum keys create|list|revoke [flags]"
+
+// runKeys manages the API keys stored in the local embedded store. A new
+// key is printed once, on stdout; it is never logged or stored.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, keysUsage)
+		return errUsage
+	}
+	sub, rest := args[0], args[1:]
+	var synopsis string
+	switch sub {
+	case "create":
+		synopsis = "--scopes ingest,read,erase,admin [--source S] [--name N] [--data DIR]"
+	case "list":
+		synopsis = "[--data DIR] [--json]"
+	case "revoke":
+		synopsis = "--id ID [--data DIR]"
+	default:
+		fmt.Fprintf(stderr, "aurum keys: unknown subcommand %q\n%s\n", sub, keysUsage)
+		return errUsage
+	}
+	fs := flags("keys "+sub, synopsis, stderr)
+	data := fs.String("data", ".aurum", "local data folder (holds aurum.db)")
+	scopes := fs.String("scopes", "", "comma-separated scopes: "+strings.Join(keys.Scopes, ", "))
+	source := fs.String("source", "", "api source an ingest key sends to")
+	name := fs.String("name", "", "a label for the key")
+	id := fs.String("id", "", "id of the key to revoke (see list)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	st, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	switch sub {
+	case "create":
+		var list []string
+		for _, s := range strings.Split(*scopes, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		tok, k, err := keys.Create(ctx, st, keys.Spec{Name: *name, Scopes: list, Source: *source}, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "created key %s (scopes %s); it is shown once:\n", k.ID, strings.Join(k.Scopes, ","))
+		fmt.Fprintln(stdout, tok)
+	case "list":
+		ks, err := keys.List(ctx, st)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			for i := range ks {
+				ks[i].Hash = "" // not needed to manage keys
+			}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(ks)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tSOURCE\tCREATED\tREVOKED")
+		for _, k := range ks {
+			revoked := "-"
+			if !k.RevokedAt.IsZero() {
+				revoked = k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), k.Source, k.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if *id == "" {
+			fs.Usage()
+			return errUsage
+		}
+		k, err := keys.Revoke(ctx, st, *id, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked key %s at %s\n", k.ID, k.RevokedAt.Format(time.RFC3339))
+	}
+	return nil
+}
