@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/aurum-cdp/aurum/shared/httperr"
+
 	"github.com/aurum-cdp/aurum/shared/fault"
 )
 
@@ -47,24 +49,7 @@ type errorDetail struct {
 // that did not come from the API itself are described by their kind only,
 // so no internal detail leaks.
 func statusOf(err error) (status int, code, msg string) {
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		status, code, msg = http.StatusNotFound, "not_found", "not found"
-	case errors.Is(err, fault.ErrInvalid):
-		status, code, msg = http.StatusBadRequest, "invalid", "invalid request"
-	case errors.Is(err, fault.ErrTooLarge):
-		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", "request too large"
-	case errors.Is(err, fault.ErrUnauthorized):
-		status, code, msg = http.StatusUnauthorized, "unauthorized", "unauthorized"
-	case errors.Is(err, fault.ErrForbidden):
-		status, code, msg = http.StatusForbidden, "forbidden", "forbidden"
-	case errors.Is(err, fault.ErrConflict):
-		status, code, msg = http.StatusConflict, "conflict", "conflict, retry"
-	case errors.Is(err, fault.ErrRetryable):
-		status, code, msg = http.StatusServiceUnavailable, "unavailable", "temporarily unavailable, retry"
-	default:
-		status, code, msg = http.StatusInternalServerError, "internal", "internal error"
-	}
+	status, code, msg = httperr.Status(err)
 	var ae *apiError
 	if errors.As(err, &ae) {
 		if ae.status != 0 {

@@ -2,10 +2,9 @@ package catalog
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 
-	"github.com/aurum-cdp/aurum/shared/fault"
+	"github.com/aurum-cdp/aurum/shared/httperr"
 )
 
 // Handler serves the catalog:
@@ -45,19 +44,4 @@ func reply(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// fail answers with the API's error shape; messages name sources and
-// fields, never values.
-func fail(w http.ResponseWriter, err error) {
-	status, code := http.StatusInternalServerError, "internal"
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		status, code = http.StatusNotFound, "not_found"
-	case errors.Is(err, fault.ErrInvalid):
-		status, code = http.StatusBadRequest, "invalid"
-	}
-	msg := err.Error()
-	if status == http.StatusInternalServerError {
-		msg = "catalog unavailable"
-	}
-	reply(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
+func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }

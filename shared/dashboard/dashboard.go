@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/httperr"
+
 	"github.com/aurum-cdp/aurum/shared/events"
 	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/identity"
@@ -487,15 +489,4 @@ func reply(w http.ResponseWriter, v any) {
 	_ = enc.Encode(v)
 }
 
-func fail(w http.ResponseWriter, err error) {
-	status, code, msg := http.StatusInternalServerError, "internal", "dashboard data unavailable"
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		status, code, msg = http.StatusNotFound, "not_found", "not found"
-	case errors.Is(err, fault.ErrInvalid):
-		status, code, msg = http.StatusBadRequest, "invalid", err.Error()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
+func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }

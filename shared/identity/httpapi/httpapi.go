@@ -8,8 +8,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
+
+	"github.com/aurum-cdp/aurum/shared/httperr"
 
 	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/identity"
@@ -42,7 +43,7 @@ func Handler(u Unmerger, stats Stats) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/profiles/{id}/unmerge", func(w http.ResponseWriter, r *http.Request) {
 		if u == nil {
-			reply(w, http.StatusNotImplemented, errBody{Error: "unmerge is not available"})
+			httperr.WriteJSON(w, http.StatusNotImplemented, httperr.Body{Error: httperr.Detail{Code: "not_implemented", Message: "unmerge is not available"}})
 			return
 		}
 		var wd pipeline.Withdrawal
@@ -61,7 +62,7 @@ func Handler(u Unmerger, stats Stats) http.Handler {
 	})
 	mux.HandleFunc("GET /v1/identity/stats", func(w http.ResponseWriter, r *http.Request) {
 		if stats == nil {
-			reply(w, http.StatusNotImplemented, errBody{Error: "identity statistics are not available"})
+			httperr.WriteJSON(w, http.StatusNotImplemented, httperr.Body{Error: httperr.Detail{Code: "not_implemented", Message: "identity statistics are not available"}})
 			return
 		}
 		s, err := stats(r.Context())
@@ -74,25 +75,7 @@ func Handler(u Unmerger, stats Stats) http.Handler {
 	return mux
 }
 
-type errBody struct {
-	Error string `json:"error"`
-}
-
-func fail(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	msg := "internal error"
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		status, msg = http.StatusNotFound, "not found"
-	case errors.Is(err, fault.ErrInvalid):
-		status, msg = http.StatusBadRequest, err.Error()
-	case errors.Is(err, fault.ErrConflict):
-		status, msg = http.StatusConflict, "conflict with a concurrent change; retry"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status, msg = http.StatusServiceUnavailable, "request cancelled"
-	}
-	reply(w, status, errBody{Error: msg})
-}
+func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }
 
 func reply(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

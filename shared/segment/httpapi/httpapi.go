@@ -9,11 +9,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"iter"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/aurum-cdp/aurum/shared/httperr"
 
 	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/profile"
@@ -130,7 +131,7 @@ type PreviewRequest struct {
 
 func (h *handler) preview(w http.ResponseWriter, r *http.Request) {
 	if h.d.Scan == nil {
-		reply(w, http.StatusNotImplemented, errBody{Error: "preview is not available in this deployment"})
+		httperr.WriteJSON(w, http.StatusNotImplemented, httperr.Body{Error: httperr.Detail{Code: "not_implemented", Message: "preview is not available in this deployment"}})
 		return
 	}
 	var req PreviewRequest
@@ -230,23 +231,7 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-type errBody struct {
-	Error string `json:"error"`
-}
-
-func fail(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	msg := "internal error"
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		status, msg = http.StatusNotFound, "not found"
-	case errors.Is(err, fault.ErrInvalid):
-		status, msg = http.StatusBadRequest, err.Error()
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status, msg = http.StatusServiceUnavailable, "request cancelled"
-	}
-	reply(w, status, errBody{Error: msg})
-}
+func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }
 
 func reply(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
