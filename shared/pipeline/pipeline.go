@@ -521,6 +521,8 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	}
 	ch.Profiles[0].Profile = surv
 	out.profileID = surv.ID
+	// Extensions and counters may add to the same counter item.
+	ch.Items = store.MergeAdds(ch.Items)
 	v.apply(ch)
 	return ch, out, nil
 }

@@ -103,6 +103,9 @@ func (p *Pipeline) Unmerge(ctx context.Context, profileID string, w Withdrawal) 
 		if err != nil {
 			return Split{}, fmt.Errorf("pipeline: unmerge %s: %w", profileID, err)
 		}
+		for i := range changes {
+			changes[i].Items = store.MergeAdds(changes[i].Items)
+		}
 		err = p.st.Commit(ctx, changes...)
 		if err == nil {
 			return sp, nil

@@ -152,6 +152,7 @@ func (s *Scheduler) try(ctx context.Context, id, dueSortKey string, now time.Tim
 		return err
 	}
 	ch.Profiles = []store.ProfileWrite{{Profile: p, ExpectVersion: expect}}
+	ch.Items = store.MergeAdds(ch.Items)
 	if err := s.st.Commit(ctx, ch); err != nil {
 		return err
 	}

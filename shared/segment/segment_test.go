@@ -416,3 +416,43 @@ func TestStaleDueItem(t *testing.T) {
 		t.Errorf("NextDue = %v; want none", due)
 	}
 }
+
+// TestMergeOfProfilesInOneShard merges two profiles of the same counter
+// shard that both leave a segment in the same change: the two decrements
+// of one counter item must fold into one write (a store refuses an item
+// named twice in a change).
+func TestMergeOfProfilesInOneShard(t *testing.T) {
+	cfg := testConfig()
+	e := newEnv(t, cfg)
+	// Find two record ids whose profiles fall in the same shard.
+	idOf := func(recID string) string { return pipeline.NewProfileID("msg/web/" + recID) }
+	a, b := "same-shard-a", ""
+	for i := 0; b == ""; i++ {
+		if c := fmt.Sprint("same-shard-b", i); segment.Shard(idOf(c)) == segment.Shard(idOf(a)) {
+			b = c
+		}
+	}
+	ra := rec("ann@example.com", map[string]any{"country": "GB"})
+	ra.ID, ra.ObservedAt = a, t0
+	rb := rec("bob@example.com", map[string]any{"country": "GB"})
+	rb.ID, rb.ObservedAt = b, t0
+	pa, pb := e.ingest(t, ra), e.ingest(t, rb)
+	if pa == pb || segment.Shard(pa) != segment.Shard(pb) {
+		t.Fatalf("setup: profiles %s and %s; want two profiles in one shard", pa, pb)
+	}
+	if c := e.counts(t); c["gb"] != 2 {
+		t.Fatalf("count gb = %d; want 2", c["gb"])
+	}
+	// One record links both and moves the person to France: the survivor
+	// exits gb by change, the merged profile by merge.
+	m := rec("ann@example.com", map[string]any{"country": "FR"})
+	m.ObservedAt = t0.Add(time.Hour)
+	m.Identifiers = append(m.Identifiers, profile.Identifier{Type: "email", Value: "bob@example.com"})
+	e.ingest(t, m)
+	if c := e.counts(t); c["gb"] != 0 {
+		t.Errorf("count gb after the merge = %d; want 0", c["gb"])
+	}
+	if rep := e.reconcile(t); !rep.OK {
+		t.Errorf("Reconcile after merge = %+v; want OK", rep)
+	}
+}

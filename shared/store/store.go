@@ -248,3 +248,34 @@ type ErasedCounts struct {
 	Items       int `json:"items"`
 	Outbox      int `json:"outbox"`
 }
+
+// MergeAdds folds ItemAdd writes that name the same item into one (their
+// N summed, at the place of the first), so that parts of a change written
+// independently — two profiles' segment exits in one merge, two rules'
+// counters in one shard — can share a counter without naming it twice.
+// Other writes are returned as they are.
+func MergeAdds(writes []ItemWrite) []ItemWrite {
+	type id struct{ kind, key, sort string }
+	first := map[id]int{}
+	out := writes[:0:0]
+	for _, w := range writes {
+		if w.Op != ItemAdd {
+			out = append(out, w)
+			continue
+		}
+		k := id{w.Item.Kind, w.Item.Key, w.Item.Sort}
+		if i, ok := first[k]; ok {
+			out[i].Item.N += w.Item.N
+			if len(w.Item.Value) > 0 {
+				out[i].Item.Value = w.Item.Value
+			}
+			if !w.Item.Expires.IsZero() {
+				out[i].Item.Expires = w.Item.Expires
+			}
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, w)
+	}
+	return out
+}
