@@ -86,7 +86,7 @@ localstack-deploy: build infra-npm ## deploy the stack into a running LocalStack
 
 BENCH_DATA ?= ../shared/benchmarks/identity
 .PHONY: bench-identity
-bench-identity: ## identity resolution on FEBRL 3 and 4 and fake_1000 (BENCH_DATA=dir): pairwise precision, recall, F1 vs Splink
+bench-identity: ## identity resolution on FEBRL 3 and 4 and fake_1000 (BENCH_DATA=dir), batch and streaming: pairwise precision, recall, F1 vs Splink
 	@set -eo pipefail; \
 	if [ ! -f "$(BENCH_DATA)/febrl/dataset3.csv" ] || [ ! -f "$(BENCH_DATA)/fake_1000/fake_1000.csv" ]; then \
 		echo "bench-identity: no benchmark data in $(BENCH_DATA) (set BENCH_DATA=dir). The public sets:"; \
@@ -96,12 +96,22 @@ bench-identity: ## identity resolution on FEBRL 3 and 4 and fake_1000 (BENCH_DAT
 	fi; \
 	mkdir -p bin/bench; \
 	$(GO) build -o bin/aurum ./cmd/aurum; \
-	bin/aurum resolve --config testdata/benchmarks/febrl.yaml --out bin/bench/febrl3.csv \
-		--truth-id-regex '^rec-(\d+)-' --label febrl3 --reference-f1 0.9954 \
-		febrl3=$(BENCH_DATA)/febrl/dataset3.csv | tail -1; \
-	bin/aurum resolve --config testdata/benchmarks/febrl.yaml --out bin/bench/febrl4.csv \
-		--truth-id-regex '^rec-(\d+)-' --label febrl4 --reference-f1 0.9998 \
-		febrl4a=$(BENCH_DATA)/febrl/dataset4a.csv febrl4b=$(BENCH_DATA)/febrl/dataset4b.csv | tail -1; \
-	bin/aurum resolve --config testdata/benchmarks/fake_1000.yaml --out bin/bench/fake_1000.csv \
-		--truth-column cluster --label fake_1000 --reference-f1 0.862 \
-		fake_1000=$(BENCH_DATA)/fake_1000/fake_1000.csv | tail -1
+	lines=bin/bench/identity.txt; : > $$lines; \
+	bench() { \
+		name=$$1; ref=$$2; shift 2; \
+		for mode in batch streaming; do \
+			flag=; [ $$mode = streaming ] && flag=--streaming; \
+			bin/aurum resolve $$flag --out bin/bench/$$name-$$mode.csv --label $$name --reference-f1 $$ref "$$@" | tail -1 | tee -a $$lines; \
+		done; \
+	}; \
+	bench febrl3 0.9954 --config testdata/benchmarks/febrl.yaml --truth-id-regex '^rec-(\d+)-' \
+		febrl3=$(BENCH_DATA)/febrl/dataset3.csv; \
+	bench febrl4 0.9998 --config testdata/benchmarks/febrl.yaml --truth-id-regex '^rec-(\d+)-' \
+		febrl4a=$(BENCH_DATA)/febrl/dataset4a.csv febrl4b=$(BENCH_DATA)/febrl/dataset4b.csv; \
+	bench fake_1000 0.862 --config testdata/benchmarks/fake_1000.yaml --truth-column cluster \
+		fake_1000=$(BENCH_DATA)/fake_1000/fake_1000.csv; \
+	echo; \
+	awk '{ for (i = 1; i <= NF; i++) { if ($$i == "F1" && !f1[$$1,$$2]) f1[$$1,$$2] = $$(i+1); if ($$i ~ /^[0-9.]+s$$/) t[$$1,$$2] = $$i } \
+		ref[$$1] = $$NF; if (!seen[$$1]++) order[++n] = $$1 } \
+		END { printf "%-10s  %-16s  %-20s  %s\n", "set", "batch F1 (time)", "streaming F1 (time)", "Splink F1"; \
+		for (k = 1; k <= n; k++) { s = order[k]; printf "%-10s  %-16s  %-20s  %s\n", s, f1[s,"batch"] " (" t[s,"batch"] ")", f1[s,"streaming"] " (" t[s,"streaming"] ")", ref[s] } }' $$lines

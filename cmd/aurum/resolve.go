@@ -18,8 +18,10 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/identity"
+	"github.com/aurum-cdp/aurum/shared/identity/replay"
 	"github.com/aurum-cdp/aurum/shared/ingest"
 	"github.com/aurum-cdp/aurum/shared/mapping"
+	"github.com/aurum-cdp/aurum/shared/objects/dir"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/store/embedded"
@@ -35,13 +37,15 @@ type batchInput struct {
 
 type batchRow struct {
 	source, id string
+	// file is the index of the row's file among the source=path arguments.
+	file int
 	// rec is the index in recs, -1 for a rejected row.
 	rec int
 	// truth is the row's ground-truth label, when asked for.
 	truth string
 }
 
-const resolveSynopsis = `--config F --out assignments.csv [--diff previous.csv] source=path ...
+const resolveSynopsis = `--config F --out assignments.csv [--diff previous.csv] [--streaming] source=path ...
        aurum resolve --explain --config F source=path ... <source/id> <source/id>`
 
 func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,6 +60,7 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	label := fs.String("label", "", "name of the run in the evaluation line")
 	refF1 := fs.Float64("reference-f1", 0, "a published F1 printed next to the measured one")
 	data := fs.String("data", "", "honour the do-not-merge assertions of unmerges in this local data folder (holds aurum.db)")
+	streaming := fs.Bool("streaming", false, "resolve through the streaming pipeline instead: load the files in order, in the file loader's batches, into a fresh embedded store in a temporary folder, and report the profile each record ended in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,6 +74,10 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if len(files) == 0 || (*explain && len(refs) != 2) || (!*explain && len(refs) > 0) || (!*explain && *out == "" && *truthCol == "" && *truthRE == "") {
 		fs.Usage()
+		return errUsage
+	}
+	if *streaming && (*explain || *data != "") {
+		fmt.Fprintln(stderr, "resolve: --streaming does not go with --explain or --data")
 		return errUsage
 	}
 	cfg, err := config.Load(*cfgPath)
@@ -86,34 +95,48 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("--truth-id-regex: %w", err)
 		}
 	}
+	start := time.Now()
 	in, err := readBatch(ctx, cfg, files, *truthCol, idRE, stderr)
 	if err != nil {
 		return err
 	}
-	var opts identity.BatchOptions
-	if *data != "" {
-		if opts.Apart, err = localAssertions(ctx, *data); err != nil {
+	var (
+		ids   []string
+		stats identity.Stats
+		mode  = "batch"
+	)
+	if *streaming {
+		mode = "streaming"
+		if ids, stats, err = resolveStreaming(ctx, cfg, eng, files, in); err != nil {
 			return err
 		}
-	}
-	res := eng.Resolve(in.recs, opts)
-
-	if *explain {
-		return printExplain(stdout, in, res, refs[0], refs[1])
-	}
-	ids := make([]string, len(in.rows))
-	for i, r := range in.rows {
-		if r.rec >= 0 {
-			ids[i] = res.ProfileIDs[r.rec]
+	} else {
+		var opts identity.BatchOptions
+		if *data != "" {
+			if opts.Apart, err = localAssertions(ctx, *data); err != nil {
+				return err
+			}
 		}
+		res := eng.Resolve(in.recs, opts)
+		if *explain {
+			return printExplain(stdout, in, res, refs[0], refs[1])
+		}
+		ids = make([]string, len(in.rows))
+		for i, r := range in.rows {
+			if r.rec >= 0 {
+				ids[i] = res.ProfileIDs[r.rec]
+			}
+		}
+		stats = res.Stats
 	}
+	elapsed := time.Since(start)
 	if *out != "" {
 		if err := writeAssignments(*out, in.rows, ids, stdout); err != nil {
 			return err
 		}
 	}
 	if *statsOut != "" {
-		b, err := json.MarshalIndent(res.Stats, "", "  ")
+		b, err := json.MarshalIndent(stats, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -125,7 +148,7 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *out != "-" {
 		report = stdout
 	}
-	printStats(report, res.Stats)
+	printStats(report, stats)
 	if *diff != "" {
 		if err := printDiff(report, *diff, in.rows, ids); err != nil {
 			return err
@@ -141,7 +164,8 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if name == "" {
 			name = "pairwise"
 		}
-		fmt.Fprintf(report, "%-10s precision %.4f  recall %.4f  F1 %.4f  (tp %d, fp %d, fn %d)", name, s.Precision, s.Recall, s.F1, s.TruePositives, s.FalsePositives, s.FalseNegatives)
+		fmt.Fprintf(report, "%-10s %-9s precision %.4f  recall %.4f  F1 %.4f  (tp %d, fp %d, fn %d)  %.2fs",
+			name, mode, s.Precision, s.Recall, s.F1, s.TruePositives, s.FalsePositives, s.FalseNegatives, elapsed.Seconds())
 		if *refF1 > 0 {
 			fmt.Fprintf(report, "  | Splink published F1 %.4f", *refF1)
 		}
@@ -154,7 +178,7 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func readBatch(ctx context.Context, cfg *config.Config, files []string, truthCol string, idRE *regexp.Regexp, stderr io.Writer) (*batchInput, error) {
 	in := &batchInput{}
 	seen := map[string]int{}
-	for _, arg := range files {
+	for fileIdx, arg := range files {
 		name, path, _ := strings.Cut(arg, "=")
 		src, ok := cfg.Source(name)
 		if !ok {
@@ -190,7 +214,7 @@ func readBatch(ctx context.Context, cfg *config.Config, files []string, truthCol
 				return nil, err
 			}
 			line := rows.Line()
-			row := batchRow{source: name, id: key + "#" + strconv.Itoa(line), rec: -1}
+			row := batchRow{source: name, id: key + "#" + strconv.Itoa(line), file: fileIdx, rec: -1}
 			if rows.Bad() != nil {
 				in.rows = append(in.rows, row)
 				rejected++
@@ -401,4 +425,61 @@ func localAssertions(ctx context.Context, data string) ([][2]string, error) {
 	}
 	defer st.Close()
 	return pipeline.Assertions(ctx, st)
+}
+
+// resolveStreaming loads the files, in order, through local mode's file
+// loader and the streaming pipeline into a fresh embedded store in a
+// temporary folder (no fsync), and returns the live profile of every input
+// row (empty for rejected rows) and the statistics the pipeline kept.
+func resolveStreaming(ctx context.Context, cfg *config.Config, eng *identity.Engine, files []string, in *batchInput) (ids []string, stats identity.Stats, err error) {
+	tmp, err := os.MkdirTemp("", "aurum-resolve-")
+	if err != nil {
+		return nil, stats, fmt.Errorf("streaming: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	st, err := embedded.Open(filepath.Join(tmp, "aurum.db"), embedded.Options{NoSync: true})
+	if err != nil {
+		return nil, stats, fmt.Errorf("streaming: open store: %w", err)
+	}
+	defer st.Close()
+	objs, err := dir.New(filepath.Join(tmp, "bucket"))
+	if err != nil {
+		return nil, stats, fmt.Errorf("streaming: open bucket: %w", err)
+	}
+	defer objs.Close()
+	inputs := make([]replay.File, len(files))
+	for i, arg := range files {
+		inputs[i].Source, inputs[i].Path, _ = strings.Cut(arg, "=")
+	}
+	run, err := replay.Load(ctx, replay.Parts{Config: cfg, Store: st, Objects: objs}, inputs)
+	if err != nil {
+		return nil, stats, err
+	}
+	ids = make([]string, len(in.rows))
+	missing := 0
+	for i, r := range in.rows {
+		if r.rec < 0 {
+			continue
+		}
+		// A record without a mapped id is named after its file: the
+		// loader names it after the object key instead of the path.
+		id := r.id
+		_, path, _ := strings.Cut(files[r.file], "=")
+		if rest, ok := strings.CutPrefix(id, filepath.ToSlash(path)+"#"); ok {
+			id = run.Keys[r.file] + "#" + rest
+		}
+		if ids[i], err = run.ProfileID(ctx, r.source, id); err != nil {
+			return nil, stats, err
+		}
+		if ids[i] == "" {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return nil, stats, fmt.Errorf("streaming: %d mapped records are not in the store after loading", missing)
+	}
+	if stats, err = run.Stats(ctx, eng); err != nil {
+		return nil, stats, err
+	}
+	return ids, stats, nil
 }

@@ -90,10 +90,25 @@ type Deps struct {
 	// Keys holds the keys stored with `aurum keys`; nil: only the keys
 	// of aurum.yaml and Options authenticate.
 	Keys keys.Store
+	// Observer, if set, sees every message of the tracking routes as
+	// received (the raw message, its record and the mapping's field
+	// errors, rejected messages included) and every item of a webhook
+	// (its record and field errors; nil row), and is flushed after each
+	// request: the data catalog (*catalog.Observer). Ingester should then
+	// not catalogue the same records again.
+	Observer Observer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
+}
+
+// Observer sees the messages of ingestion requests; *catalog.Observer
+// implements it. Observe must not keep row or rec; a failed Flush is
+// logged and does not fail the request.
+type Observer interface {
+	Observe(source string, row map[string]any, rec profile.Record, errs []mapping.FieldError)
+	Flush(ctx context.Context) error
 }
 
 // Default limits, as Segment documents them for its Tracking API.

@@ -69,6 +69,11 @@ type prepared struct {
 	rec      profile.Record
 	report   *itemReport // rejection
 	warnings []mapping.FieldError
+	// row is the message as received (without writeKey), nil when it
+	// was not a JSON object; errs are all its field errors. Both go to
+	// Deps.Observer.
+	row  map[string]any
+	errs []mapping.FieldError
 	// alias candidates for previousId, see aliasCandidates.
 	fromAnon, fromUser []profile.Identifier
 }
@@ -128,7 +133,7 @@ func (a *API) tracking(call string) handlerFunc {
 		if err := a.resolveAliases(ctx, items); err != nil {
 			return err
 		}
-		return a.ingest(ctx, w, call, items)
+		return a.ingest(ctx, w, call, src.src.Name, items)
 	}
 }
 
@@ -170,8 +175,10 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 		typ, _ := row["type"].(string)
 		typ = strings.ToLower(typ)
 		if c, ok := trackingCalls[typ]; !ok || c == callBatch || len(typ) == 1 {
+			delete(row, "writeKey")
 			items[i] = rejected(i, messageID(row), "invalid", mapping.FieldError{
 				Field: "type", Reason: "must be one of identify, track, page, screen, group, alias", Fatal: true})
+			items[i].row = row
 			continue
 		}
 		mergeContext(row, batchCtx)
@@ -202,7 +209,7 @@ func mergeContext(row, batchCtx map[string]any) {
 }
 
 func rejected(index int, msgID, code string, errs ...mapping.FieldError) prepared {
-	return prepared{index: index, report: &itemReport{Index: index, MessageID: msgID, Code: code, Errors: errs}}
+	return prepared{index: index, report: &itemReport{Index: index, MessageID: msgID, Code: code, Errors: errs}, errs: errs}
 }
 
 // messageID returns the message's messageId when it is a usable string.
@@ -264,7 +271,9 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		if len(id) > maxMessageIDLen {
 			id = ""
 		}
-		return rejected(index, id, "invalid", errs...)
+		p := rejected(index, id, "invalid", errs...)
+		p.row = row
+		return p
 	}
 
 	rec, ferrs := src.mapper.Map(row)
@@ -280,7 +289,10 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		}
 	}
 	if len(errs) > 0 {
-		return rejected(index, msgID, "invalid", errs...)
+		p := rejected(index, msgID, "invalid", errs...)
+		p.row, p.rec, p.errs = row, rec, append(p.errs[:0:0], ferrs...)
+		p.rec.Source = src.src.Name
+		return p
 	}
 
 	rec.Source = src.src.Name
@@ -296,7 +308,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 	if ev, ok := a.event(row, typ, msgID, src.src.Name, ts); ok {
 		rec.Events = append(rec.Events, ev)
 	}
-	p := prepared{index: index, rec: rec, warnings: warnings}
+	p := prepared{index: index, rec: rec, warnings: warnings, row: row, errs: warnings}
 	if typ == callAlias {
 		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, row, rec.Identifiers)
 	}
@@ -550,8 +562,9 @@ func (a *API) resolveAliases(ctx context.Context, items []prepared) error {
 	return nil
 }
 
-// ingest commits the prepared records and writes the response.
-func (a *API) ingest(ctx context.Context, w http.ResponseWriter, call string, items []prepared) error {
+// ingest commits the prepared records of source and writes the
+// response.
+func (a *API) ingest(ctx context.Context, w http.ResponseWriter, call, source string, items []prepared) error {
 	st := requestStats(ctx)
 	st.messages = len(items)
 	resp := trackResponse{Success: true}
@@ -560,9 +573,20 @@ func (a *API) ingest(ctx context.Context, w http.ResponseWriter, call string, it
 	for i := range items {
 		p := &items[i]
 		if p.report == nil && len(p.rec.Identifiers) == 0 {
-			*p = rejected(p.index, p.rec.ID, "invalid", mapping.FieldError{
+			r := rejected(p.index, p.rec.ID, "invalid", mapping.FieldError{
 				Reason: "the source's mapping yields no identifier for this message", Fatal: true})
+			r.row, r.rec, r.errs = p.row, p.rec, append(p.errs, r.errs...)
+			*p = r
 		}
+	}
+	if a.deps.Observer != nil {
+		for i := range items {
+			a.deps.Observer.Observe(source, items[i].row, items[i].rec, items[i].errs)
+		}
+		defer a.flushObserver(ctx, source)
+	}
+	for i := range items {
+		p := &items[i]
 		if p.report != nil {
 			resp.Rejected = append(resp.Rejected, *p.report)
 			continue
@@ -596,6 +620,14 @@ func (a *API) ingest(ctx context.Context, w http.ResponseWriter, call string, it
 	st.accepted, st.duplicates = resp.Accepted, resp.Duplicates
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// flushObserver flushes Deps.Observer after a request of source; a
+// failure costs catalog statistics only.
+func (a *API) flushObserver(ctx context.Context, source string) {
+	if err := a.deps.Observer.Flush(ctx); err != nil {
+		a.log.WarnContext(ctx, "api: catalog flush failed", "source", source, "err", err.Error())
+	}
 }
 
 // bodyWriteKey returns the body's writeKey, or the first batch message's

@@ -73,6 +73,14 @@ func (a *API) webhook(w http.ResponseWriter, r *http.Request) error {
 		return invalid(msg)
 	}
 	resp := webhookResponse{Success: true, EventID: eventID}
+	if a.deps.Observer != nil {
+		// The items' raw rows stay inside package inbound: the catalog
+		// sees the mapped values (a nil row) and counts the errors.
+		for _, it := range items {
+			a.deps.Observer.Observe(name, nil, it.Record, it.Errors)
+		}
+		defer a.flushObserver(ctx, name)
+	}
 	var recs []profile.Record
 	for _, it := range items {
 		if it.Rejected {

@@ -139,7 +139,9 @@ func (p *Platform) API(opts api.Options) (*api.API, error) {
 		api.Mount{Pattern: "POST /v1/profiles/{id}/unmerge", Handler: ids, Scope: keys.ScopeAdmin},
 	)
 	deps := api.Deps{
-		Ingester: p.Console.Ingester(p.Ingester),
+		// The API catalogues its messages itself, from the raw rows.
+		Ingester: p.Ingester,
+		Observer: p.Console.APIObserver(),
 		Profiles: p.Store,
 		Secrets:  p.Secrets,
 		Now:      p.Clock,

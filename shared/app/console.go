@@ -16,8 +16,10 @@ import (
 // Console is the data catalog and the dashboard, wired over the platform's
 // store: the observer every ingestion path feeds, and the read routes.
 type Console struct {
-	// Observer catalogues the rows of file loads (ingest.LoaderOptions)
-	// and, through Ingester, the records of the tracking API.
+	// Observer catalogues the rows of file loads (ingest.LoaderOptions),
+	// the messages of the tracking API and the items of webhooks
+	// (api.Deps.Observer) and, through Ingester, the records of bus
+	// events.
 	Observer *catalog.Observer
 	Catalog  *catalog.Reader
 	// Recorder keeps recent TriggerFired events: subscribe Recorder.Handle
@@ -67,11 +69,16 @@ func (c *Console) Mounts() []api.Mount {
 	return out
 }
 
-// Ingester wraps the tracking API's ingester so that its records are
-// catalogued.
+// Ingester wraps the ingester of a path that does not hand the observer
+// its rows (bus events) so that its records are catalogued. The HTTP API
+// takes the observer itself (APIObserver) and must not be wrapped.
 func (c *Console) Ingester(next api.Ingester) api.Ingester {
 	return catalog.Observing(next, c.Observer)
 }
+
+// APIObserver is the observer of the tracking and webhook routes
+// (api.Deps.Observer): it sees raw tracking messages and field errors.
+func (c *Console) APIObserver() api.Observer { return c.Observer }
 
 // Handler serves the dashboard page in front of the API handler h.
 func (c *Console) Handler(h http.Handler) http.Handler { return dashboard.WithStatic(h) }

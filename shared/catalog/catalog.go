@@ -16,7 +16,9 @@
 // Personal values never reach the store in clear: top values and samples
 // of personal fields are masked (j***@g***.com) and keyed by a hash;
 // identifier values are shown in clear only when they look like
-// placeholders, which identify nobody.
+// placeholders, which identify nobody. Samples and top values remember
+// the records they came from as hashes of their keys (RecordRef), so that
+// a GDPR erasure removes them (Forget).
 package catalog
 
 import (
@@ -82,19 +84,22 @@ type sourceState struct {
 
 // fieldState is the stored value of a KindField item.
 type fieldState struct {
-	Seen      int64            `json:"seen"`
-	Present   int64            `json:"present"`
-	Types     map[string]int64 `json:"types"`
-	HLL       []byte           `json:"hll,omitempty"`
-	Top       []Counted        `json:"top,omitempty"`
-	Samples   []string         `json:"samples,omitempty"`
-	PII       bool             `json:"pii,omitempty"`
-	Invalid   int64            `json:"invalid,omitempty"`
-	Blocked   int64            `json:"blocked,omitempty"`
-	Required  int64            `json:"required_missing,omitempty"`
-	Reasons   map[string]int64 `json:"reasons,omitempty"`
-	FirstSeen time.Time        `json:"first_seen"`
-	LastSeen  time.Time        `json:"last_seen"`
+	Seen    int64            `json:"seen"`
+	Present int64            `json:"present"`
+	Types   map[string]int64 `json:"types"`
+	HLL     []byte           `json:"hll,omitempty"`
+	Top     []Counted        `json:"top,omitempty"`
+	Samples []string         `json:"samples,omitempty"`
+	// SampleRefs holds the RecordRef of each sample's record ("" when
+	// unknown), index by index.
+	SampleRefs []string         `json:"sample_refs,omitempty"`
+	PII        bool             `json:"pii,omitempty"`
+	Invalid    int64            `json:"invalid,omitempty"`
+	Blocked    int64            `json:"blocked,omitempty"`
+	Required   int64            `json:"required_missing,omitempty"`
+	Reasons    map[string]int64 `json:"reasons,omitempty"`
+	FirstSeen  time.Time        `json:"first_seen"`
+	LastSeen   time.Time        `json:"last_seen"`
 }
 
 // identState is the stored value of a KindIdent item.

@@ -13,11 +13,11 @@ type Ingester interface {
 }
 
 // Observing wraps next so that the records of paths that do not hand the
-// observer their raw rows (the tracking API, bus events) are catalogued
-// too: each record is observed as a row of its mapped values —
-// "identifier.<type>", attribute names, "event" and "event.<property>" —
-// and the observer is flushed after each call. A failed flush is logged
-// by the observer and does not fail the ingestion.
+// observer their raw rows (bus events; the HTTP API observes its messages
+// itself) are catalogued too: each record is observed as a row of its
+// mapped values — "identifier.<type>", attribute names, "event" and
+// "event.<property>" — and the observer is flushed after each call. A
+// failed flush is logged by the observer and does not fail the ingestion.
 func Observing(next Ingester, o *Observer) Ingester { return &observing{next: next, o: o} }
 
 type observing struct {

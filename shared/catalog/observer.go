@@ -87,7 +87,28 @@ type identAcc struct {
 // made of it (rec) and the mapping's field errors (errs). Rows rejected
 // for a fatal error are observed too: the catalog describes what arrived.
 // Observe keeps neither row nor rec.
+//
+// Samples and top values remember the record they came from (RecordRef
+// of rec's key, when rec has an id), so that Forget can remove them when
+// the person is erased: rec should carry the id it is committed under.
+//
+// A path that has no raw row passes a nil row: the record's mapped values
+// are then catalogued as a row (see RowOf), and errs count towards the
+// source's rejected and warned rows only, since their field names are
+// those of a row the catalog does not see.
 func (o *Observer) Observe(source string, row map[string]any, rec profile.Record, errs []mapping.FieldError) {
+	fromRecord := row == nil
+	if fromRecord {
+		row = RowOf(&rec)
+	}
+	ref := ""
+	if rec.ID != "" {
+		src := rec.Source
+		if src == "" {
+			src = source
+		}
+		ref = RecordRef(src + "/" + rec.ID)
+	}
 	now := o.opts.Clock().UTC()
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -108,9 +129,9 @@ func (o *Observer) Observe(source string, row map[string]any, rec profile.Record
 	case len(errs) > 0:
 		b.src.Warned++
 	}
-	b.walk("", row, 0, now)
+	b.walk("", row, 0, now, ref)
 	for _, fe := range errs {
-		if fe.Field == "" || fe.Field == mapping.FieldIdentifiers {
+		if fromRecord || fe.Field == "" || fe.Field == mapping.FieldIdentifiers {
 			continue
 		}
 		f := b.field(fe.Field, now)
@@ -143,7 +164,11 @@ func (o *Observer) Observe(source string, row map[string]any, rec profile.Record
 		if !ph {
 			display = Mask(id.Value)
 		}
-		a.top.add(Counted{Key: hashKey(id.Type + ":" + id.Value), Display: display, Count: 1, Placeholder: ph})
+		c := Counted{Key: hashKey(id.Type + ":" + id.Value), Display: display, Count: 1, Placeholder: ph}
+		if ref != "" {
+			c.Refs = []string{ref}
+		}
+		a.top.add(c)
 	}
 }
 
@@ -177,26 +202,26 @@ func (b *batch) field(path string, now time.Time) *fieldAcc {
 }
 
 // walk observes the leaves of a row, flattening nested objects into
-// dotted paths.
-func (b *batch) walk(prefix string, row map[string]any, depth int, now time.Time) {
+// dotted paths; ref is the RecordRef of the row's record.
+func (b *batch) walk(prefix string, row map[string]any, depth int, now time.Time, ref string) {
 	for k, v := range row {
 		path := k
 		if prefix != "" {
 			path = prefix + "." + k
 		}
 		if m, ok := v.(map[string]any); ok && len(m) > 0 && depth < MaxDepth {
-			b.walk(path, m, depth+1, now)
+			b.walk(path, m, depth+1, now, ref)
 			continue
 		}
 		f := b.field(path, now)
 		if f == nil {
 			continue
 		}
-		f.observe(v, now)
+		f.observe(v, now, ref)
 	}
 }
 
-func (f *fieldAcc) observe(v any, now time.Time) {
+func (f *fieldAcc) observe(v any, now time.Time, ref string) {
 	f.st.Seen++
 	f.st.LastSeen = now
 	t := Infer(v)
@@ -228,13 +253,14 @@ func (f *fieldAcc) observe(v any, now time.Time) {
 	} else if len(display) > maxDisplay {
 		display = truncate(display, maxDisplay)
 	}
-	f.top.Add(hashKey(s), display, 1)
+	f.top.AddFrom(hashKey(s), display, ref, 1)
 	if len(f.st.Samples) < Samples && !f.samples[display] {
 		if f.samples == nil {
 			f.samples = map[string]bool{}
 		}
 		f.samples[display] = true
 		f.st.Samples = append(f.st.Samples, display)
+		f.st.SampleRefs = append(f.st.SampleRefs, ref)
 	}
 }
 
@@ -392,6 +418,9 @@ func (f *fieldAcc) merge(old []byte) ([]byte, error) {
 		s.PII = true
 	}
 	top, samples := f.top.Top(batchTop), f.st.Samples
+	for len(s.SampleRefs) < len(s.Samples) {
+		s.SampleRefs = append(s.SampleRefs, "") // kept before records were remembered
+	}
 	if s.PII && !f.st.PII {
 		// Another writer found the field personal: mask this batch too.
 		for i := range top {
@@ -403,12 +432,13 @@ func (f *fieldAcc) merge(old []byte) ([]byte, error) {
 		}
 	}
 	s.Top = mergeCounted(s.Top, top, TopValues)
-	for _, v := range samples {
+	for i, v := range samples {
 		if len(s.Samples) >= Samples {
 			break
 		}
 		if !slices.Contains(s.Samples, v) {
 			s.Samples = append(s.Samples, v)
+			s.SampleRefs = append(s.SampleRefs, f.st.SampleRefs[i])
 		}
 	}
 	s.Invalid += f.st.Invalid

@@ -263,7 +263,7 @@ func (r *Reader) source(ctx context.Context, si *sourceInfo) (SourceCatalog, err
 		if err := unmarshal(it.Value, &s); err != nil {
 			return sc, fmt.Errorf("catalog: source %s identifier %s: %w", si.name, it.Sort, err)
 		}
-		h := IdentifierHealth{Type: it.Sort, Values: s.Values, Blocked: s.Blocked, Top: repeatedOnly(s.Top)}
+		h := IdentifierHealth{Type: it.Sort, Values: s.Values, Blocked: s.Blocked, Top: repeatedOnly(shown(s.Top))}
 		h.Suggested = suggest(&h)
 		sc.Identifiers = append(sc.Identifiers, h)
 		sc.AlertList = append(sc.AlertList, identAlerts(si.name, &h)...)
@@ -281,7 +281,7 @@ func (r *Reader) source(ctx context.Context, si *sourceInfo) (SourceCatalog, err
 }
 
 func profileOf(path string, s *fieldState, rows int64) FieldProfile {
-	top := s.Top
+	top := shown(s.Top)
 	if s.Present > TopValues {
 		top = repeatedOnly(top)
 	}
@@ -339,6 +339,19 @@ func suggest(h *IdentifierHealth) []Suggestion {
 		if c.Placeholder && c.Count-c.Err >= 2 { // Space-Saving never under-counts
 			out = append(out, Suggestion{Type: h.Type, Value: c.Display, Count: c.Count, Adoptable: true, Reason: "placeholder pattern"})
 		}
+	}
+	return out
+}
+
+// shown returns top without the stored contributor references.
+func shown(top []Counted) []Counted {
+	if top == nil {
+		return nil
+	}
+	out := make([]Counted, len(top))
+	for i, c := range top {
+		c.Refs = nil
+		out[i] = c
 	}
 	return out
 }

@@ -16,6 +16,11 @@ type Counted struct {
 	// Placeholder marks identifier values that look like stand-ins
 	// (see Placeholder); only they are shown in clear.
 	Placeholder bool `json:"placeholder,omitempty"`
+	// Refs are the first MaxRefs contributors of the value, as RecordRef
+	// hashes of their record keys (never the keys), so that Forget can
+	// remove what an erased person contributed. Stored only: the Reader
+	// leaves them out.
+	Refs []string `json:"refs,omitempty"`
 }
 
 // TopK is a Space-Saving heavy-hitters summary (Metwally, Agrawal and El
@@ -34,10 +39,21 @@ func (t *TopK) Add(key, display string, n int64) {
 	t.add(Counted{Key: key, Display: display, Count: n})
 }
 
+// AddFrom is Add for a value contributed by the record whose RecordRef is
+// ref ("" when unknown).
+func (t *TopK) AddFrom(key, display, ref string, n int64) {
+	c := Counted{Key: key, Display: display, Count: n}
+	if ref != "" {
+		c.Refs = []string{ref}
+	}
+	t.add(c)
+}
+
 func (t *TopK) add(c Counted) {
 	key, n := c.Key, c.Count
 	if e, ok := t.entries[key]; ok {
 		e.Count += n
+		e.Refs = addRefs(e.Refs, c.Refs...)
 		return
 	}
 	if len(t.entries) < t.Cap {
@@ -104,6 +120,7 @@ func mergeCounted(a, b []Counted, c int) []Counted {
 	byKey := make(map[string]*Counted, len(a)+len(b))
 	for _, e := range a {
 		e := e
+		e.Refs = slices.Clone(e.Refs)
 		byKey[e.Key] = &e
 	}
 	inA := make(map[string]bool, len(a))
@@ -118,6 +135,7 @@ func mergeCounted(a, b []Counted, c int) []Counted {
 		if x, ok := byKey[e.Key]; ok {
 			x.Count += e.Count
 			x.Err += e.Err
+			x.Refs = addRefs(x.Refs, e.Refs...)
 			continue
 		}
 		e := e

@@ -349,6 +349,9 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 			continue
 		}
 		rec, ferrs := ld.mapper.Map(rows.Row())
+		// Completed first: the observer remembers the record key (for
+		// erasure), and rejected rows are simply not committed.
+		ld.complete(&rec, line, received, observed)
 		if ld.opts.Observer != nil {
 			ld.opts.Observer.Observe(ld.src.Name, rows.Row(), rec, ferrs)
 		}
@@ -369,7 +372,6 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 				continue
 			}
 		}
-		ld.complete(&rec, line, received, observed)
 		ld.rep.Accepted++
 		batch = append(batch, rec)
 		if len(batch) == ld.opts.BatchSize {

@@ -24,7 +24,10 @@
 //     the extension was wired, the keys the pipeline derives (msg/... for
 //     message sources, ContentKey for files, best effort).
 //
-// The store's Eraser then deletes all of it, with the profile bodies,
+// Before that, catalog.Forget removes the data catalog's samples and top
+// values that came from the person's records (the catalog remembers a
+// hash of each value's record keys). The store's Eraser then deletes all
+// of it, with the profile bodies,
 // redirects, events index and pending outbox events naming the profiles,
 // and records a ProfileDeleted event. Events already published to the
 // bus, trigger firings already delivered (trg.fired holds ids and states
@@ -44,6 +47,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/catalog"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/events"
 	"github.com/aurum-cdp/aurum/shared/fault"
@@ -332,13 +336,25 @@ func (s *Service) Erase(ctx context.Context, id string) (Erased, error) {
 		}
 		res.Suppressed = len(ch.Items)
 	}
+	// The catalog's samples and top values of the person's records go
+	// before the profile: a failure leaves the profile, so the erasure is
+	// retried, and Forget is idempotent.
+	keys := make([]string, 0, len(ps.records))
+	for _, h := range ps.records {
+		keys = append(keys, h.Record.Key())
+	}
+	forgotten, err := catalog.Forget(ctx, s.st, keys)
+	if err != nil {
+		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
+	}
 	n, err := s.st.Erase(ctx, plan)
 	if err != nil {
 		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
 	}
 	res.Counts = n
 	s.log.InfoContext(ctx, "privacy: profile erased", "profile_id", live, "records", n.Records,
-		"identifiers", n.Identifiers, "events", n.Events, "items", n.Items, "suppressed", res.Suppressed)
+		"identifiers", n.Identifiers, "events", n.Events, "items", n.Items, "suppressed", res.Suppressed,
+		"catalog_values", forgotten)
 	return res, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/catalog"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
@@ -89,14 +90,45 @@ func bobRecord() profile.Record {
 		Identifiers: []profile.Identifier{id("email", "bob@example.net")}, Attributes: map[string]any{"first_name": "Bob"}}
 }
 
+// rawRows are the rows the records of annRecords and bobRecord were
+// mapped from, as the data catalog sees them (tracking calls and a CRM
+// row), in the same order.
+func rawRows() []map[string]any {
+	return []map[string]any{
+		{"type": "identify", "messageId": "msg-annabelle-001", "userId": "CUST-77881",
+			"traits": map[string]any{"email": "annabelle.q@example.com", "first_name": "Annabelle"}},
+		{"id": "crm-row-annabelle-9", "email": "a.quistgaard@example.org", "phone": "+447700900123",
+			"last_name": "Quistgaard", "city": "Aarhus"},
+		{"type": "track", "messageId": "msg-annabelle-002", "userId": "CUST-77881", "event": "Order Completed",
+			"properties": map[string]any{"order_id": "order-annabelle-5", "total": 99.5},
+			"context":    map[string]any{"traits": map[string]any{"email": "a.quistgaard@example.org"}}},
+		{"type": "identify", "messageId": "msg-bob-1", "traits": map[string]any{"email": "bob@example.net", "first_name": "Bob"}},
+	}
+}
+
 // TestEraseLeavesNothing ingests a person through the pipeline (two
-// sources, an event, a merge, a segment membership), erases them, and
-// walks every item of the store: none may mention their identifiers,
-// names or record ids.
+// sources, an event, a merge, a segment membership) and the data
+// catalog, erases them, and walks every item of the store: none may
+// mention their identifiers, names, record ids or catalog samples.
 func TestEraseLeavesNothing(t *testing.T) {
 	w := newWorld(t, false)
 	ctx := t.Context()
-	res, err := w.in.Ingest(ctx, append(annRecords(), bobRecord()))
+	recs := append(annRecords(), bobRecord())
+	obs, err := catalog.NewObserver(testConfig(false), w.st, catalog.ObserverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rawRows()
+	for i, rec := range recs {
+		obs.Observe(rec.Source, rows[i], rec, nil)
+	}
+	// A row of another person in the same CRM source.
+	obs.Observe("crm", map[string]any{"id": "crm-row-other-1", "email": "zed@example.net", "city": "Odense"},
+		profile.Record{Source: "crm", ID: "crm-row-other-1"}, nil)
+	if err := obs.Flush(ctx); err != nil {
+		t.Fatalf("Flush() = %v", err)
+	}
+	res, err := w.in.Ingest(ctx, recs)
 	if err != nil {
 		t.Fatalf("Ingest() = %v", err)
 	}
@@ -112,9 +144,17 @@ func TestEraseLeavesNothing(t *testing.T) {
 	}
 	secrets := []string{"CUST-77881", "cust-77881", "annabelle.q@example.com", "a.quistgaard@example.org", "+447700900123",
 		"7700900123", "Annabelle", "annabelle", "Quistgaard", "quistgaard", "Aarhus", "msg-annabelle-001",
-		"crm-row-annabelle-9", "msg-annabelle-002", "order-annabelle-5"}
+		"crm-row-annabelle-9", "msg-annabelle-002", "order-annabelle-5",
+		catalog.Mask("+447700900123")} // the catalog's masked phone
 	if n := mentions(t, w.st, secrets); n == 0 {
 		t.Fatalf("store mentions none of the person's values before erasure; the scan proves nothing")
+	}
+	inCatalog := []string{"Aarhus", "a.quistgaard@example.org", "annabelle.q@example.com", "crm-row-annabelle-9",
+		"msg-annabelle-001", "order-annabelle-5", catalog.Mask("+447700900123")}
+	for _, v := range inCatalog {
+		if n := mentionsWhere(t, w.st, []string{v}, isCatalog); n == 0 {
+			t.Fatalf("catalog does not mention %q before erasure; the scan proves nothing", v)
+		}
 	}
 
 	// Erase through a merged-away id: redirects are followed.
@@ -127,6 +167,11 @@ func TestEraseLeavesNothing(t *testing.T) {
 	}
 	if n := mentions(t, w.st, secrets); n > 0 {
 		t.Errorf("store still mentions the erased person %d times", n)
+	}
+	for _, v := range []string{"bob@example.net", "Odense", "zed@example.net"} {
+		if n := mentionsWhere(t, w.st, []string{v}, isCatalog); n == 0 {
+			t.Errorf("catalog lost %q of another person", v)
+		}
 	}
 	if _, err := w.st.Profile(ctx, ann.ID); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("Profile(erased) = %v; want %v", err, fault.ErrNotFound)
@@ -168,8 +213,21 @@ func TestEraseLeavesNothing(t *testing.T) {
 // contains one of values.
 func mentions(t *testing.T, st *embedded.Store, values []string) int {
 	t.Helper()
+	return mentionsWhere(t, st, values, func(string) bool { return true })
+}
+
+// isCatalog reports whether a raw key of the embedded store is a data
+// catalog item.
+func isCatalog(key string) bool { return strings.HasPrefix(key, "cat.") }
+
+// mentionsWhere is mentions over the keys where says.
+func mentionsWhere(t *testing.T, st *embedded.Store, values []string, where func(key string) bool) int {
+	t.Helper()
 	n := 0
 	err := st.Scan(t.Context(), func(bucket, key string, value []byte) error {
+		if !where(key) {
+			return nil
+		}
 		for _, v := range values {
 			if strings.Contains(key, v) || strings.Contains(string(value), v) {
 				t.Logf("bucket %s mentions %q", bucket, v)
