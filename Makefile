@@ -6,7 +6,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 DATA ?= .aurum
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help build run test test-short bench bench-large fuzz vet fmt clean dynamodb-local
+.PHONY: help build run test test-short bench bench-large fuzz vet fmt tidy clean dynamodb-local
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ fuzz: ## run every fuzz target for 20s each
 			echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; \
 		done; \
 	done
+
+tidy: ## go mod tidy in both modules (infra/ follows the root module through a replace directive)
+	$(GO) mod tidy
+	cd infra && $(GO) mod tidy
 
 clean: ## remove build outputs and local data
 	rm -rf bin build $(DATA)
