@@ -157,6 +157,16 @@ type program struct {
 // (MaxEstimatedCost) alone: runtime cost tracking triples evaluation time.
 // Draft expressions (preview) are also bounded at runtime with MaxCost.
 func compile(env *cel.Env, id, expr string, runtimeLimit bool) (*program, error) {
+	var limit uint64
+	if runtimeLimit {
+		limit = MaxCost
+	}
+	return compileWith(env, id, expr, costEstimator{}, limit)
+}
+
+// compileWith is compile with a cost estimator and a runtime cost limit
+// (0: none).
+func compileWith(env *cel.Env, id, expr string, estimator costEstimator, costLimit uint64) (*program, error) {
 	if len(expr) > MaxExprBytes {
 		return nil, &CompileError{Segment: id, Issues: []Issue{{Msg: fmt.Sprintf("expression is %d bytes; at most %d allowed", len(expr), MaxExprBytes)}}}
 	}
@@ -167,7 +177,7 @@ func compile(env *cel.Env, id, expr string, runtimeLimit bool) (*program, error)
 	if !checked.OutputType().IsExactType(cel.BoolType) && !checked.OutputType().IsExactType(cel.DynType) {
 		return nil, &CompileError{Segment: id, Issues: []Issue{{Msg: fmt.Sprintf("expression yields %s; want bool", checked.OutputType())}}}
 	}
-	est, err := env.EstimateCost(checked, costEstimator{})
+	est, err := env.EstimateCost(checked, estimator)
 	if err != nil {
 		return nil, &CompileError{Segment: id, Issues: []Issue{{Msg: "estimate cost: " + err.Error()}}}
 	}
@@ -189,8 +199,8 @@ func compile(env *cel.Env, id, expr string, runtimeLimit bool) (*program, error)
 	p := &program{}
 	analyze(opt, p)
 	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-	if runtimeLimit {
-		popts = append(popts, cel.CostLimit(MaxCost))
+	if costLimit > 0 {
+		popts = append(popts, cel.CostLimit(costLimit))
 	}
 	p.prg, err = env.Program(opt, popts...)
 	if err != nil {

@@ -198,8 +198,11 @@ func (x *eventIndex) reset(events []profile.Event) {
 }
 
 // costEstimator bounds what the checker cannot know: collection sizes of
-// the profile and the cost of the events helpers.
-type costEstimator struct{}
+// the profile (and of the variables named in sized) and the cost of the
+// events helpers.
+type costEstimator struct {
+	sized []string
+}
 
 // EstimateCallCost implements cost.Estimator.
 func (costEstimator) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
@@ -212,8 +215,8 @@ func (costEstimator) EstimateCallCost(function, overloadID string, target *cost.
 
 // EstimateSize implements cost.Estimator: profile maps and lists are
 // assumed to hold at most 1000 entries.
-func (costEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
-	if p := n.Path(); len(p) > 0 && p[0] == "profile" {
+func (c costEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	if p := n.Path(); len(p) > 0 && (p[0] == "profile" || slices.Contains(c.sized, p[0])) {
 		s := cost.SizeEstimate{Min: 0, Max: 1000}
 		return &s
 	}

@@ -1,66 +1,46 @@
 package trigger
 
 import (
-	"fmt"
 	"time"
 
 	"cel.dev/cel-go/cel"
-	"cel.dev/cel-go/common/types"
 
 	"github.com/aurum-cdp/aurum/shared/profile"
+	"github.com/aurum-cdp/aurum/shared/segment"
 )
 
-// conditionEnv declares the variables a trigger's if sees: profile (see
-// ProfileValue) and event (the causing event's detail).
-//
-// TODO(segments): switch to the CEL environment of package segment once it
-// exists, so that segments and triggers share one vocabulary.
-func conditionEnv() (*cel.Env, error) {
-	return cel.NewEnv(
-		cel.Variable("profile", cel.MapType(cel.StringType, cel.DynType)),
-		cel.Variable("event", cel.MapType(cel.StringType, cel.DynType)),
-	)
-}
+// eventVar is the variable a trigger's if sees besides those of the
+// segment language: the causing event's detail.
+var eventVar = segment.Var{Name: "event", Type: cel.MapType(cel.StringType, cel.DynType)}
 
-// condition is a compiled if.
+// condition is a compiled if: an expression of the segment language
+// (profile, events, now, days(), hours() …) plus event.
 type condition struct {
-	prg cel.Program
+	cond *segment.Condition
 }
 
-func compileCondition(env *cel.Env, expr string) (*condition, error) {
-	ast, iss := env.Compile(expr)
-	if iss != nil && iss.Err() != nil {
-		return nil, fmt.Errorf("does not compile: %w", iss.Err())
-	}
-	if t := ast.OutputType(); !t.IsExactType(types.BoolType) && !t.IsExactType(types.DynType) {
-		return nil, fmt.Errorf("is of type %s; expected a bool condition", t)
-	}
-	prg, err := env.Program(ast, cel.InterruptCheckFrequency(100), cel.CostLimit(1_000_000))
+// compileCondition compiles an if; a compile error is a
+// *segment.CompileError naming line and column in the expression.
+func compileCondition(expr string) (*condition, error) {
+	c, err := segment.CompileCondition(expr, eventVar)
 	if err != nil {
-		return nil, fmt.Errorf("does not build: %w", err)
+		return nil, err
 	}
-	return &condition{prg: prg}, nil
+	return &condition{cond: c}, nil
 }
 
-// eval returns whether the condition holds. An evaluation error (a missing
-// attribute, a type mismatch) is returned; callers treat it as false.
-func (c *condition) eval(prof, event map[string]any) (bool, error) {
+// eval returns whether the condition holds for p at now, with event the
+// causing event's detail. An evaluation error (a missing attribute, a
+// type mismatch) is returned; callers treat it as false.
+func (c *condition) eval(p *profile.Profile, now time.Time, event map[string]any) (bool, error) {
 	if event == nil {
 		event = map[string]any{}
 	}
-	out, _, err := c.prg.Eval(map[string]any{"profile": prof, "event": event})
-	if err != nil {
-		return false, err
-	}
-	b, ok := out.Value().(bool)
-	if !ok {
-		return false, fmt.Errorf("evaluated to %s, not a bool", out.Type())
-	}
-	return b, nil
+	return c.cond.Eval(p, now, map[string]any{"event": event})
 }
 
-// ProfileValue is the view of a profile that conditions and templates
-// see:
+// ProfileValue is the view of a profile that action body templates see
+// (conditions see the segment language's profile, see package segment):
 //
 //	id, version              string, int
 //	attributes.<name>        the surviving value

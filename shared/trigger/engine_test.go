@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/secrets"
+	"github.com/aurum-cdp/aurum/shared/segment"
 	"github.com/aurum-cdp/aurum/shared/store"
 	"github.com/aurum-cdp/aurum/shared/store/embedded"
 	"github.com/aurum-cdp/aurum/shared/trigger"
@@ -257,6 +259,89 @@ func TestCondition(t *testing.T) {
 			}
 			if got := len(f.hooks.sent()) == 1; got != tt.fires {
 				t.Errorf("if %s with %v fired = %v; want %v", tt.cond, tt.attrs, got, tt.fires)
+			}
+		})
+	}
+}
+
+// TestConditionSegmentLanguage checks that an if sees what a segment
+// sees: recent events through the events helpers, memberships, now.
+func TestConditionSegmentLanguage(t *testing.T) {
+	order := func(id string, age time.Duration) profile.Event {
+		return profile.Event{ID: id, Source: "shop", Type: "track", Name: "Order Completed", Timestamp: t0.Add(-age),
+			Properties: map[string]any{"total": 40.0}}
+	}
+	const noRecentOrder = `profile.attributes.country == "GB" && events.count("Order Completed", days(30)) == 0`
+	tests := []struct {
+		name     string
+		cond     string
+		events   []profile.Event
+		segments map[string]time.Time
+		fires    bool
+	}{
+		{"no order in 30 days", noRecentOrder, []profile.Event{order("o1", 40*24*time.Hour)}, nil, true},
+		{"order in 30 days", noRecentOrder, []profile.Event{order("o1", 10*24*time.Hour)}, nil, false},
+		{"never ordered", noRecentOrder, nil, nil, true},
+		{"spent over 50", `events.sum("Order Completed", "total") > 50.0`,
+			[]profile.Event{order("o2", time.Hour), order("o1", 2*time.Hour)}, nil, true},
+		{"in segment", `"vip" in profile.segments && event.segment_id == "vip"`, nil, map[string]time.Time{"vip": t0}, true},
+		{"not in segment", `"lapsed" in profile.segments`, nil, map[string]time.Time{"vip": t0}, false},
+		{"member for a day", `now - profile.segments.vip >= days(1)`, nil, map[string]time.Time{"vip": t0.Add(-25 * time.Hour)}, true},
+		{"member for an hour", `now - profile.segments.vip >= days(1)`, nil, map[string]time.Time{"vip": t0.Add(-time.Hour)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, config.Trigger{
+				ID: "t", When: config.TriggerWhen{SegmentEntered: "vip"}, If: tt.cond,
+				Actions: []config.TriggerAction{webhookAction("https://hooks.example.com/x")},
+			})
+			p := profile.Profile{ID: "p1", Version: 1, CreatedAt: t0.Add(-time.Hour), UpdatedAt: t0.Add(-time.Hour),
+				Attributes:   map[string]profile.Attribute{"country": {Value: "GB", Source: "crm", RecordID: "r1", ObservedAt: t0}},
+				RecentEvents: tt.events, Segments: tt.segments, EventCount: len(tt.events)}
+			if err := f.st.Commit(context.Background(), store.Change{Profiles: []store.ProfileWrite{{Profile: p}}}); err != nil {
+				t.Fatalf("store profile: %v", err)
+			}
+			if err := f.eng.Handle(context.Background(), segmentEntered(t, "p1", "vip", t0)); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(f.hooks.sent()) == 1; got != tt.fires {
+				t.Errorf("if %s with events %v, segments %v fired = %v; want %v", tt.cond, tt.events, tt.segments, got, tt.fires)
+			}
+		})
+	}
+}
+
+// TestConditionErrorPosition checks that an if that does not compile is
+// reported with its trigger and its position in the expression.
+func TestConditionErrorPosition(t *testing.T) {
+	tests := []struct {
+		name, cond string
+		want       []string
+	}{
+		{"typo", `profile.atributes.country == "GB"`, []string{"triggers[1] (bad-if).if:", "1:8:", "undefined field 'atributes'"}},
+		{"second line", "true &&\n  events.count(1) == 0", []string{"triggers[1] (bad-if).if:", "2:15:", "no matching overload"}},
+		{"not a bool", `events.count("Order Completed")`, []string{"triggers[1] (bad-if).if:", "want bool"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := embedded.Open(filepath.Join(t.TempDir(), "a.db"), embedded.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			ok := config.Trigger{ID: "ok", When: config.TriggerWhen{SegmentEntered: "x"}, If: `"x" in profile.segments`,
+				Actions: []config.TriggerAction{{Event: &config.EventAction{}}}}
+			bad := config.Trigger{ID: "bad-if", When: config.TriggerWhen{SegmentEntered: "x"}, If: tt.cond,
+				Actions: []config.TriggerAction{{Event: &config.EventAction{}}}}
+			_, err = trigger.New(&config.Config{Triggers: []config.Trigger{ok, bad}}, trigger.Deps{Profiles: st, State: st}, trigger.Options{})
+			var ce *segment.CompileError
+			if !errors.Is(err, fault.ErrInvalid) || !errors.As(err, &ce) {
+				t.Fatalf("New(if %s) = %v; want an ErrInvalid *segment.CompileError", tt.cond, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("New(if %s) = %v; want it to contain %q", tt.cond, err, w)
+				}
 			}
 		})
 	}

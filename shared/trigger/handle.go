@@ -212,15 +212,15 @@ func (e *Engine) fire(ctx context.Context, p Pending) (Outcome, error) {
 			return Cancelled, nil
 		}
 	}
-	pv := ProfileValue(prof)
 	var detail map[string]any
 	if len(p.Detail) > 0 {
 		if err := json.Unmarshal(p.Detail, &detail); err != nil {
 			return "", fault.Invalidf("trigger %s: cause detail is not an object", c.cfg.ID)
 		}
 	}
+	now := e.opts.Clock().UTC()
 	if c.cond != nil {
-		ok, err := c.cond.eval(pv, detail)
+		ok, err := c.cond.eval(&prof, now, detail)
 		if err != nil {
 			e.log.WarnContext(ctx, "trigger: condition failed; treated as false", slog.String("trigger", c.cfg.ID),
 				slog.String("profile_id", p.ProfileID), slog.String("error", err.Error()))
@@ -229,7 +229,6 @@ func (e *Engine) fire(ctx context.Context, p Pending) (Outcome, error) {
 			return ConditionNo, nil
 		}
 	}
-	now := e.opts.Clock().UTC()
 	fired := events.TriggerFired{
 		Version: events.SchemaVersion, TriggerID: c.cfg.ID, ProfileID: prof.ID,
 		FiringID: p.FiringID(), Cause: p.Cause, FiredAt: now,
@@ -240,7 +239,7 @@ func (e *Engine) fire(ctx context.Context, p Pending) (Outcome, error) {
 	}
 	if c.work {
 		data := map[string]any{
-			"profile": pv,
+			"profile": ProfileValue(prof),
 			"event":   detail,
 			"trigger": map[string]any{"id": c.cfg.ID, "description": c.cfg.Description},
 			"firing":  fired,

@@ -10,8 +10,6 @@ import (
 	"text/template"
 	"time"
 
-	"cel.dev/cel-go/cel"
-
 	"github.com/aurum-cdp/aurum/shared/bus"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/events"
@@ -198,15 +196,11 @@ func New(cfg *config.Config, d Deps, opts Options) (*Engine, error) {
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
-	env, err := conditionEnv()
-	if err != nil {
-		return nil, fmt.Errorf("trigger: condition environment: %w", err)
-	}
 	e := &Engine{deps: d, opts: opts, triggers: map[string]*compiled{}, log: opts.Logger}
 	var errs []error
 	for i := range cfg.Triggers {
 		t := &cfg.Triggers[i]
-		c, err := compile(env, t, d)
+		c, err := compile(t, d)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("triggers[%d] (%s).%w", i, t.ID, err))
 			continue
@@ -220,7 +214,7 @@ func New(cfg *config.Config, d Deps, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func compile(env *cel.Env, t *config.Trigger, d Deps) (*compiled, error) {
+func compile(t *config.Trigger, d Deps) (*compiled, error) {
 	c := &compiled{cfg: t}
 	pat, err := WhenPattern(t)
 	if err != nil {
@@ -235,7 +229,7 @@ func compile(env *cel.Env, t *config.Trigger, d Deps) (*compiled, error) {
 		}
 	}
 	if strings.TrimSpace(t.If) != "" {
-		if c.cond, err = compileCondition(env, t.If); err != nil {
+		if c.cond, err = compileCondition(t.If); err != nil {
 			return nil, fmt.Errorf("if: %w", err)
 		}
 	}
