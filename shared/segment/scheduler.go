@@ -147,7 +147,15 @@ func (s *Scheduler) try(ctx context.Context, id, dueSortKey string, now time.Tim
 	expect := p.Version
 	p.Version++
 	var ch store.Change
-	ts, err := s.eval.Apply(&p, now, cause, &ch)
+	// A due item is written for the instant a window closes. The profile
+	// is unchanged since (checked above), so evaluating at that instant
+	// records the transition when it happened, not when the sweep (every
+	// minute in AWS) got to it; a later due instant is swept next time.
+	at := now
+	if cause == CauseTime && dueSortKey != "" && !p.NextEvalAt.IsZero() && p.NextEvalAt.Before(now) {
+		at = p.NextEvalAt
+	}
+	ts, err := s.eval.Apply(&p, at, cause, &ch)
 	if err != nil {
 		return err
 	}

@@ -456,3 +456,41 @@ func TestMergeOfProfilesInOneShard(t *testing.T) {
 		t.Errorf("Reconcile after merge = %+v; want OK", rep)
 	}
 }
+
+// TestLateSweepRecordsTheCloseTime sweeps 45 seconds after a window
+// closed (AWS sweeps once a minute): the exit is recorded at the instant
+// the window closed, not at the sweep.
+func TestLateSweepRecordsTheCloseTime(t *testing.T) {
+	e := newEnv(t, testConfig())
+	ctx := context.Background()
+	bought := t0.Add(-10 * 24 * time.Hour)
+	e.ingest(t, rec("ann@example.com", nil, order("o1", bought)))
+	e.drain(t)
+	closes := bought.Add(30 * 24 * time.Hour)
+	if _, err := e.sched.Sweep(ctx, closes.Add(45*time.Second)); err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	envs, err := e.st.Outbox(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exits int
+	for _, en := range envs {
+		if en.DetailType != events.TypeSegmentExited {
+			continue
+		}
+		exits++
+		var d struct {
+			At time.Time `json:"at"`
+		}
+		if err := json.Unmarshal(en.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		if !d.At.Equal(closes) {
+			t.Errorf("SegmentExited at %v; want the close of the window %v", d.At, closes)
+		}
+	}
+	if exits != 1 {
+		t.Errorf("%d SegmentExited events; want 1", exits)
+	}
+}
