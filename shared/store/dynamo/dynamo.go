@@ -79,6 +79,20 @@ type Options struct {
 	// Seen) eventually consistent, which halves their read units. Commits
 	// stay safe (every write is checked), but more of them may conflict.
 	EventualReads bool
+	// EventualOwners makes Owners alone eventually consistent (the
+	// identifier items and the claimants' profile items it reads to follow
+	// redirects), which halves its read units. It suits a store that only
+	// the ingestion pipeline uses: the pipeline claims an identifier it
+	// saw unclaimed with a condition that it still is, and re-reads every
+	// profile it writes (strongly) and writes it with a version check, so
+	// a stale answer costs a retry, not a wrong write. The one exception
+	// is an identifier whose claim an unmerge or an erasure has just moved
+	// or removed: a read up to about a second old may still attach a
+	// record to its former profile (the same race exists, in a window of
+	// milliseconds, with strong reads). Callers that decide on Owners
+	// alone, such as the tracking API's alias handling, want strong reads:
+	// give them a Store without this option on the same table.
+	EventualOwners bool
 	// Now returns the current time (time.Now when nil). It stamps the
 	// expiry of keys and outbox items and judges the expiry of keys and
 	// generic items; tests set it.

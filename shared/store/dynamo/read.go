@@ -34,6 +34,12 @@ const (
 
 func (s *Store) consistent() *bool { return aws.Bool(!s.opts.EventualReads) }
 
+// ownersConsistent is the read consistency of Owners (see
+// Options.EventualOwners).
+func (s *Store) ownersConsistent() *bool {
+	return aws.Bool(!s.opts.EventualReads && !s.opts.EventualOwners)
+}
+
 func (s *Store) get(ctx context.Context, pk, sk string) (item, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
@@ -108,9 +114,10 @@ func (s *Store) Record(ctx context.Context, source, id string) (profile.Record, 
 }
 
 // batchGet reads items by key with BatchGetItem, at most batchGetMax keys
-// per call, retrying unprocessed keys with backoff. The result is keyed by
-// partition key; missing items are absent.
-func (s *Store) batchGet(ctx context.Context, keys []item) (map[string]item, error) {
+// per call, retrying unprocessed keys with backoff, strongly consistent
+// when consistent is true. The result is keyed by partition key; missing
+// items are absent.
+func (s *Store) batchGet(ctx context.Context, keys []item, consistent *bool) (map[string]item, error) {
 	got := make(map[string]item, len(keys))
 	for start := 0; start < len(keys); start += batchGetMax {
 		pending := keys[start:min(start+batchGetMax, len(keys))]
@@ -126,7 +133,7 @@ func (s *Store) batchGet(ctx context.Context, keys []item) (map[string]item, err
 			}
 			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 				RequestItems: map[string]types.KeysAndAttributes{
-					s.table: {Keys: pending, ConsistentRead: s.consistent()},
+					s.table: {Keys: pending, ConsistentRead: consistent},
 				},
 			})
 			if err != nil {
@@ -154,8 +161,8 @@ func backoff(ctx context.Context, n int) error {
 }
 
 // resolveMany follows redirects for many profile ids at once, one
-// BatchGetItem per hop.
-func (s *Store) resolveMany(ctx context.Context, ids []string) (map[string]string, error) {
+// BatchGetItem per hop, with the read consistency given.
+func (s *Store) resolveMany(ctx context.Context, ids []string, consistent *bool) (map[string]string, error) {
 	live := make(map[string]string, len(ids))
 	at := make(map[string]string, len(ids)) // start id -> current id
 	for _, id := range ids {
@@ -174,7 +181,7 @@ func (s *Store) resolveMany(ctx context.Context, ids []string) (map[string]strin
 				keys = append(keys, key(profilePK(cur), skProfile))
 			}
 		}
-		got, err := s.batchGet(ctx, keys)
+		got, err := s.batchGet(ctx, keys, consistent)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +200,8 @@ func (s *Store) resolveMany(ctx context.Context, ids []string) (map[string]strin
 	return live, nil
 }
 
-// Owners returns the claimant and live profile of each claimed identifier.
+// Owners returns the claimant and live profile of each claimed identifier,
+// eventually consistent with Options.EventualOwners.
 func (s *Store) Owners(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]store.Owner, error) {
 	owners := make(map[profile.Identifier]store.Owner, len(ids))
 	var keys []item
@@ -206,7 +214,7 @@ func (s *Store) Owners(ctx context.Context, ids []profile.Identifier) (map[profi
 		byPK[pk] = id
 		keys = append(keys, key(pk, skIdentifier))
 	}
-	got, err := s.batchGet(ctx, keys)
+	got, err := s.batchGet(ctx, keys, s.ownersConsistent())
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: read identifiers: %w", err)
 	}
@@ -214,7 +222,7 @@ func (s *Store) Owners(ctx context.Context, ids []profile.Identifier) (map[profi
 	for _, it := range got {
 		claimants = append(claimants, getS(it, attrClaimant))
 	}
-	live, err := s.resolveMany(ctx, claimants)
+	live, err := s.resolveMany(ctx, claimants, s.ownersConsistent())
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +246,7 @@ func (s *Store) Seen(ctx context.Context, keys []string) (map[string]bool, error
 		asked[k] = true
 		ks = append(ks, key(keyPK(k), skKey))
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.batchGet(ctx, ks, s.consistent())
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: read idempotency keys: %w", err)
 	}
