@@ -289,11 +289,17 @@ func (s *Store) batchDelete(ctx context.Context, keys []item) error {
 	for _, k := range keys {
 		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(getS(k, PartitionKey), getS(k, SortKey))}})
 	}
+	return s.writeBatches(ctx, "batch delete", reqs)
+}
+
+// writeBatches sends write requests with BatchWriteItem, 25 at a time,
+// re-sending unprocessed ones with backoff a bounded number of times.
+func (s *Store) writeBatches(ctx context.Context, op string, reqs []types.WriteRequest) error {
 	for start := 0; start < len(reqs); start += batchWriteMax {
 		pending := reqs[start:min(start+batchWriteMax, len(reqs))]
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt == batchAttempts {
-				return fmt.Errorf("batch delete: %d deletes still unprocessed: %w", len(pending), fault.ErrRetryable)
+				return fmt.Errorf("%s: %d writes still unprocessed: %w", op, len(pending), fault.ErrRetryable)
 			}
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
@@ -304,7 +310,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []item) error {
 				RequestItems: map[string][]types.WriteRequest{s.table: pending},
 			})
 			if err != nil {
-				return wrap("batch delete", err)
+				return wrap(op, err)
 			}
 			pending = out.UnprocessedItems[s.table]
 		}

@@ -469,25 +469,5 @@ func (s *Store) Ack(ctx context.Context, ids []string) error {
 		dup[id] = true
 		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(outboxPK(id), skOutbox)}})
 	}
-	for start := 0; start < len(reqs); start += batchWriteMax {
-		pending := reqs[start:min(start+batchWriteMax, len(reqs))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt == batchAttempts {
-				return fmt.Errorf("dynamo: ack outbox: %d deletes still unprocessed: %w", len(pending), fault.ErrRetryable)
-			}
-			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{s.table: pending},
-			})
-			if err != nil {
-				return wrap("ack outbox", err)
-			}
-			pending = out.UnprocessedItems[s.table]
-		}
-	}
-	return nil
+	return s.writeBatches(ctx, "dynamo: ack outbox", reqs)
 }
