@@ -11,9 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aurum-cdp/aurum/shared/local/localtest"
 
 	"github.com/chromedp/chromedp"
 
@@ -34,23 +35,6 @@ func chromium() string {
 		}
 	}
 	return ""
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func getJSON[T any](t *testing.T, u string) T {
@@ -113,32 +97,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// Local mode, in-process, on the sample data.
-	data := t.TempDir()
-	out := &syncBuffer{}
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- local.Run(ctx, local.Options{
-			ConfigPath: "../../aurum.yaml", Data: data, Addr: "127.0.0.1:0", Samples: "../../testdata/sample",
-			Out: out, Poll: 20 * time.Millisecond, Ready: func(addr string) { ready <- addr },
-		})
-	}()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("local.Run ended before serving: %v\n%s", err, out)
-	case <-time.After(60 * time.Second):
-		t.Fatal("local.Run did not start serving")
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("local.Run = %v; want nil after cancel", err)
-		}
-	}()
+	lm := localtest.Start(t, "../..", local.Options{Samples: "../../testdata/sample"})
+	base, out := lm.Base, lm.Out
 	// The summary line follows the loads; the cluster scan follows it.
 	deadline := time.Now().Add(90 * time.Second)
 	for {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/local/localtest"
+
 	aevents "github.com/aurum-cdp/aurum/shared/events"
 	"github.com/aurum-cdp/aurum/shared/local"
 )
@@ -41,33 +43,7 @@ func BenchmarkSegmentEnteredLatency(b *testing.B) {
 		}
 		return nil
 	}
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- local.Run(ctx, local.Options{
-			ConfigPath: "../../aurum.yaml",
-			Data:       b.TempDir(),
-			Addr:       "127.0.0.1:0",
-			Ready:      func(addr string) { ready <- addr },
-			Observe:    observe,
-		})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("local.Run = %v; want nil after cancel", err)
-		}
-	}()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		b.Fatalf("local.Run ended before serving: %v", err)
-	case <-time.After(30 * time.Second):
-		b.Fatal("local.Run did not start serving")
-	}
+	base := localtest.Start(b, "../..", local.Options{Observe: observe}).Base
 	client := &http.Client{Timeout: 10 * time.Second}
 	change := func(i int) (posted, delivered time.Duration) {
 		body := fmt.Sprintf(`{"userId":"lat-%d","event":"Order Completed","messageId":"lat-%d","properties":{"total":10}}`, i, i)

@@ -11,32 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aurum-cdp/aurum/shared/local/localtest"
 
 	"github.com/aurum-cdp/aurum/shared/ingest"
 	"github.com/aurum-cdp/aurum/shared/local"
 	"github.com/aurum-cdp/aurum/shared/store/embedded"
 )
-
-// syncBuffer collects local mode's output lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var sampleFiles = []string{
 	"sources/crm/contacts.csv",
@@ -44,18 +27,6 @@ var sampleFiles = []string{
 	"sources/pos/transactions.csv",
 	"sources/newsletter/subscribers.csv",
 	"sources/web/events.jsonl",
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool, out *syncBuffer) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; output:\n%s", what, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func readReport(t *testing.T, data, key string) (ingest.Report, bool) {
@@ -79,52 +50,18 @@ func TestLocalModeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	data := t.TempDir()
-	out := &syncBuffer{}
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- local.Run(ctx, local.Options{
-			ConfigPath: "../../aurum.yaml",
-			Data:       data,
-			Addr:       "127.0.0.1:0",
-			Samples:    "../../testdata/sample",
-			Out:        out,
-			Poll:       20 * time.Millisecond,
-			Ready:      func(addr string) { ready <- addr },
-		})
-	}()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("local.Run ended before serving: %v\noutput:\n%s", err, out)
-	case <-time.After(30 * time.Second):
-		t.Fatal("local.Run did not start serving")
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("local.Run = %v; want nil after cancel", err)
-		}
-	}
-	defer stop()
+	lm := localtest.Start(t, "../..", local.Options{Samples: "../../testdata/sample"})
+	base, data, out := lm.Base, lm.Data, lm.Out
+	stop := func() { lm.Stop(t) }
 
-	waitFor(t, "the sample files' load reports", func() bool {
+	lm.WaitFor(t, "the sample files' load reports", time.Minute, func() bool {
 		for _, k := range sampleFiles {
 			if _, ok := readReport(t, data, k); !ok {
 				return false
 			}
 		}
 		return true
-	}, out)
+	})
 	for _, k := range sampleFiles {
 		r, _ := readReport(t, data, k)
 		if r.Rows == 0 || r.Accepted == 0 || r.Rows != r.Accepted+r.Rejected {
@@ -142,7 +79,7 @@ func TestLocalModeEndToEnd(t *testing.T) {
 	if err != nil || !bytes.Contains(rej, []byte(`"line":33`)) {
 		t.Errorf("rejected file %s = %q, %v; want the short row of line 33", crm.RejectedKey, rej, err)
 	}
-	waitFor(t, "a summary line", func() bool { return strings.Contains(out.String(), "summary:") }, out)
+	lm.WaitFor(t, "a summary line", time.Minute, func() bool { return strings.Contains(out.String(), "summary:") })
 
 	// Zoë Dubois is in all five sources under different spellings.
 	prof := getJSON(t, base+"/v1/profiles?identifier=email:ZOE.DUBOIS@GMAIL.COM")
@@ -188,9 +125,9 @@ func TestLocalModeEndToEnd(t *testing.T) {
 	if err := os.WriteFile(drop, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the re-dropped file", func() bool {
+	lm.WaitFor(t, "the re-dropped file", time.Minute, func() bool {
 		return strings.Contains(out.String(), "already loaded (same ETag)")
-	}, out)
+	})
 	after := getJSON(t, base+"/v1/profiles/"+id)
 	if before["version"] != after["version"] || before["record_count"] != after["record_count"] {
 		t.Errorf("re-dropping a file changed the profile: version %v → %v, records %v → %v",
