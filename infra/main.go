@@ -59,12 +59,13 @@ func build(app awscdk.App) error {
 		Description: jsii.String("Aurum customer data platform"),
 	})
 	c := cdp.NewCdp(stack, "Cdp", &cdp.CdpProps{
-		Config:     cfg,
-		AssetDir:   assets,
-		SchemaDir:  contextString(app, "schemas", "../events/schemas"),
-		Production: contextString(app, "production", "false") == "true",
-		AlarmEmail: contextString(app, "alarmEmail", ""),
-		ReadKeySSM: contextString(app, "readKeySsm", ""),
+		Config:      cfg,
+		AssetDir:    assets,
+		SchemaDir:   contextString(app, "schemas", "../events/schemas"),
+		Production:  contextString(app, "production", "false") == "true",
+		AlarmEmail:  contextString(app, "alarmEmail", ""),
+		ReadKeySSM:  contextString(app, "readKeySsm", ""),
+		AdminKeySSM: contextString(app, "adminKeySsm", ""),
 	})
 	output(stack, "ApiUrl", c.APIStage.Url(), "Base URL of the HTTP API")
 	output(stack, "BucketName", c.Bucket.BucketName(), "Drop bucket: put files under sources/<source>/")

@@ -10,14 +10,20 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/store/dynamo"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/aurum-cdp/aurum/shared/keys"
 	"github.com/aurum-cdp/aurum/shared/store/embedded"
 )
 
 const keysUsage = "usage: aurum keys create|list|revoke [flags]"
 
-// runKeys manages the API keys stored in the local embedded store. A new
-// key is printed once, on stdout; it is never logged or stored.
+// runKeys manages the API keys stored in the local embedded store, or with
+// --table in a deployment's DynamoDB table (AWS credentials and region from
+// the environment; AWS_ENDPOINT_URL_DYNAMODB is honoured). A new key is
+// printed once, on stdout; it is never logged or stored.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, keysUsage)
@@ -27,17 +33,18 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var synopsis string
 	switch sub {
 	case "create":
-		synopsis = "--scopes ingest,read,erase,admin [--source S] [--name N] [--data DIR]"
+		synopsis = "--scopes ingest,read,erase,admin [--source S] [--name N] [--data DIR | --table T]"
 	case "list":
-		synopsis = "[--data DIR] [--json]"
+		synopsis = "[--data DIR | --table T] [--json]"
 	case "revoke":
-		synopsis = "--id ID [--data DIR]"
+		synopsis = "--id ID [--data DIR | --table T]"
 	default:
 		fmt.Fprintf(stderr, "aurum keys: unknown subcommand %q\n%s\n", sub, keysUsage)
 		return errUsage
 	}
 	fs := flags("keys "+sub, synopsis, stderr)
 	data := fs.String("data", ".aurum", "local data folder (holds aurum.db)")
+	table := fs.String("table", "", "manage the keys of a deployment: its DynamoDB table (the stack output TableName) instead of --data")
 	scopes := fs.String("scopes", "", "comma-separated scopes: "+strings.Join(keys.Scopes, ", "))
 	source := fs.String("source", "", "api source an ingest key sends to")
 	name := fs.String("name", "", "a label for the key")
@@ -46,11 +53,21 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
-	st, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+	var st keys.Store
+	if *table != "" {
+		ac, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("load AWS configuration: %w", err)
+		}
+		st = dynamo.New(dynamodb.NewFromConfig(ac), *table, dynamo.Options{})
+	} else {
+		es, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+		defer es.Close()
+		st = es
 	}
-	defer st.Close()
 	switch sub {
 	case "create":
 		var list []string

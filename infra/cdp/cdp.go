@@ -60,6 +60,8 @@ const (
 	EnvConfig = "AURUM_CONFIG"
 	// EnvReadKeySSM (api only) names the SSM parameter of the read key.
 	EnvReadKeySSM = "AURUM_READ_KEY_SSM"
+	// EnvAdminKeySSM (api only) names the SSM parameter of the admin key.
+	EnvAdminKeySSM = "AURUM_ADMIN_KEY_SSM"
 )
 
 // ConfigFile is the name of the configuration file inside every function's
@@ -111,6 +113,10 @@ type CdpProps struct {
 	// read key (profile reads); the api function gets it as
 	// AURUM_READ_KEY_SSM and may read it. Empty: no read key.
 	ReadKeySSM string
+	// AdminKeySSM names the SSM SecureString parameter holding an admin key
+	// of the API (read, erase, unmerge); optional: keys can also be created
+	// in the table with `aurum keys create --table`.
+	AdminKeySSM string
 	// TriggerPatterns returns the event patterns of a trigger's rules;
 	// default TriggerPatterns.
 	TriggerPatterns func(*config.Trigger) ([][]byte, error)

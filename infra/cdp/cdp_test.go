@@ -113,11 +113,12 @@ func fixture(t testing.TB) synthesized {
 	t.Helper()
 	defaultOnce.Do(func() {
 		defaultStack = synth(t, &cdp.CdpProps{
-			Config:     loadConfig(t, testConfig),
-			AssetDir:   fakeAssets(t, testConfig),
-			SchemaDir:  "testdata/schemas",
-			AlarmEmail: "ops@example.com",
-			ReadKeySSM: "/aurum/api/read-key",
+			Config:      loadConfig(t, testConfig),
+			AssetDir:    fakeAssets(t, testConfig),
+			SchemaDir:   "testdata/schemas",
+			AlarmEmail:  "ops@example.com",
+			ReadKeySSM:  "/aurum/api/read-key",
+			AdminKeySSM: "/aurum/api/admin-key",
 		})
 	})
 	if defaultStack.tpl == nil {
@@ -873,7 +874,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		fn   string
 		want []string
 	}{
-		{cdp.FnAPI, []string{":parameter/aurum/web-api/write-key", ":secret:aurum/web-api-??????", ":parameter/aurum/api/read-key"}},
+		{cdp.FnAPI, []string{":parameter/aurum/web-api/write-key", ":secret:aurum/web-api-??????", ":parameter/aurum/api/read-key", ":parameter/aurum/api/admin-key"}},
 		{cdp.FnTriggers, []string{":parameter/aurum/hooks/welcome", ":secret:aurum/hooks/cart-??????", ":sqs:eu-west-1:123456789012:goodbyes"}},
 	}
 	for _, tt := range secretTests {

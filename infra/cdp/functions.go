@@ -135,6 +135,10 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 		refs = append(refs, config.SecretRef{SSM: p.ReadKeySSM})
 		c.Functions[FnAPI].AddEnvironment(jsii.String(EnvReadKeySSM), jsii.String(p.ReadKeySSM), nil)
 	}
+	if p.AdminKeySSM != "" {
+		refs = append(refs, config.SecretRef{SSM: p.AdminKeySSM})
+		c.Functions[FnAPI].AddEnvironment(jsii.String(EnvAdminKeySSM), jsii.String(p.AdminKeySSM), nil)
+	}
 	c.secretGrants(FnAPI, refs)
 }
 

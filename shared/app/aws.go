@@ -34,16 +34,21 @@ type Settings struct {
 	// ReadKeySSM is AURUM_READ_KEY_SSM: an SSM SecureString parameter
 	// holding the API's read key.
 	ReadKeySSM string
+	// AdminKeySSM is AURUM_ADMIN_KEY_SSM: an SSM SecureString parameter
+	// holding an admin key (read, erase, unmerge). Keys created with
+	// `aurum keys create --table` need no parameter.
+	AdminKeySSM string
 }
 
 // SettingsFromEnv reads Settings from the environment.
 func SettingsFromEnv() Settings {
 	s := Settings{
-		ConfigPath: os.Getenv("AURUM_CONFIG"),
-		Table:      os.Getenv("AURUM_TABLE"),
-		Bucket:     os.Getenv("AURUM_BUCKET"),
-		Bus:        os.Getenv("AURUM_BUS"),
-		ReadKeySSM: os.Getenv("AURUM_READ_KEY_SSM"),
+		ConfigPath:  os.Getenv("AURUM_CONFIG"),
+		Table:       os.Getenv("AURUM_TABLE"),
+		Bucket:      os.Getenv("AURUM_BUCKET"),
+		Bus:         os.Getenv("AURUM_BUS"),
+		ReadKeySSM:  os.Getenv("AURUM_READ_KEY_SSM"),
+		AdminKeySSM: os.Getenv("AURUM_ADMIN_KEY_SSM"),
 	}
 	if s.ConfigPath == "" {
 		s.ConfigPath = "aurum.yaml"
@@ -92,6 +97,9 @@ func (s Settings) APIOptions() api.Options {
 	var o api.Options
 	if s.ReadKeySSM != "" {
 		o.ReadKeys = []config.SecretRef{{SSM: s.ReadKeySSM}}
+	}
+	if s.AdminKeySSM != "" {
+		o.AdminKeys = []config.SecretRef{{SSM: s.AdminKeySSM}}
 	}
 	return o
 }
