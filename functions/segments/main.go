@@ -7,24 +7,15 @@ package main
 import (
 	"context"
 	"log"
-	"time"
 
 	"github.com/aurum-cdp/aurum/shared/app"
-	"github.com/aurum-cdp/aurum/shared/segment"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
 func main() {
-	ctx := context.Background()
-	p, _, err := app.AWS(ctx, app.SettingsFromEnv())
+	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv())
 	if err != nil {
 		log.Fatal(err)
 	}
-	s, err := app.NewSegments(p.Parts)
-	if err != nil {
-		log.Fatal(err)
-	}
-	lambda.Start(func(ctx context.Context, ev app.ReevaluateEvent) (segment.SweepResult, error) {
-		return s.Scheduler.Reevaluate(ctx, ev.ProfileIDs, time.Now())
-	})
+	lambda.Start(p.Reevaluate)
 }

@@ -74,3 +74,36 @@ func DynamoScan(st store.Store, o dynamo.ScanOptions) func(ctx context.Context) 
 	}
 	return func(ctx context.Context) iter.Seq2[*profile.Profile, error] { return d.ScanProfiles(ctx, o) }
 }
+
+// Sweep is the handler of functions/scheduler: it sweeps the due-time
+// index at the tick's time (an EventBridge schedule's "time"; now when
+// absent) and, with an rfm block in the configuration, recomputes the RFM
+// thresholds when they are older than rfm.refresh (one item read when they
+// are fresh; a profile scan when not).
+func (p *Platform) Sweep(ctx context.Context, ev SweepEvent) (segment.SweepResult, error) {
+	at := ev.Time
+	if at.IsZero() {
+		at = p.Clock()
+	}
+	res, err := p.Segments.Scheduler.Sweep(ctx, at)
+	if err != nil {
+		return res, err
+	}
+	scan := p.Scan
+	if scan == nil {
+		scan = DynamoScan(p.Store, dynamo.ScanOptions{Segments: 4})
+	}
+	if scan == nil || p.Config.RFM == nil {
+		return res, nil
+	}
+	if _, err := p.Segments.Scheduler.RefreshRFM(ctx, scan(ctx), at, false); err != nil {
+		return res, fmt.Errorf("app: refresh RFM thresholds: %w", err)
+	}
+	return res, nil
+}
+
+// Reevaluate is the handler of functions/segments: it re-evaluates the
+// given profiles now (after segment definitions changed, or to backfill).
+func (p *Platform) Reevaluate(ctx context.Context, ev ReevaluateEvent) (segment.SweepResult, error) {
+	return p.Segments.Scheduler.Reevaluate(ctx, ev.ProfileIDs, p.Clock())
+}
