@@ -321,7 +321,7 @@ func (p *Publisher) send(ctx context.Context, batch []pending) (retry, final []F
 	}
 	out, err := p.client.PutEvents(ctx, in)
 	if err != nil {
-		kind, code := classifyCallError(err)
+		code, kind := classifyCallError(err)
 		for _, pe := range batch {
 			f := Failure{ID: pe.id, Code: code, Message: err.Error(), Kind: kind}
 			if kind == fault.ErrRetryable {
@@ -387,24 +387,24 @@ func entryErrorKind(code string) error {
 }
 
 // classifyCallError maps an error of the whole PutEvents call (after the
-// SDK's own retries) to a fault kind and the service's error code.
-func classifyCallError(err error) (error, string) {
+// SDK's own retries) to the service's error code and a fault kind.
+func classifyCallError(err error) (string, error) {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		code := apiErr.ErrorCode()
 		switch code {
 		case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException":
-			return fault.ErrForbidden, code
+			return code, fault.ErrForbidden
 		case "ResourceNotFoundException":
-			return fault.ErrNotFound, code
+			return code, fault.ErrNotFound
 		case "ValidationException":
-			return fault.ErrInvalid, code
+			return code, fault.ErrInvalid
 		}
 		if apiErr.ErrorFault() == smithy.FaultClient && code != "ThrottlingException" {
-			return fault.ErrInvalid, code
+			return code, fault.ErrInvalid
 		}
-		return fault.ErrRetryable, code
+		return code, fault.ErrRetryable
 	}
 	// Transport errors (timeouts, refused connections) are transient.
-	return fault.ErrRetryable, ""
+	return "", fault.ErrRetryable
 }

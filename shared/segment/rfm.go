@@ -85,16 +85,6 @@ func (m *rfmModel) input(p *profile.Profile) rfmInput {
 	return rfmInput{last: last, f: f, mv: mv, ok: ok}
 }
 
-// score computes p's RFM score at now; nil without a model, thresholds or
-// recency value.
-func (m *rfmModel) score(p *profile.Profile, now time.Time) *profile.RFM {
-	s, ok := m.scoreOf(m.input(p), now)
-	if !ok {
-		return nil
-	}
-	return &s
-}
-
 // scoreOf scores in at now.
 func (m *rfmModel) scoreOf(in rfmInput, now time.Time) (profile.RFM, bool) {
 	if !in.ok {

@@ -97,9 +97,3 @@ func titleCase(s string) string {
 	}
 	return b.String()
 }
-
-// firstRune returns the first letter of s.
-func firstRune(s string) string {
-	_, n := utf8.DecodeRuneInString(s)
-	return s[:n]
-}
