@@ -33,8 +33,11 @@ test: dynamodb-local vet infra-test ## everything: unit, conformance (embedded +
 test-short: ## unit tests only, no servers
 	$(GO) test -short ./...
 
-vet: ## go vet and gofmt check
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+vet: ## go vet, staticcheck and gofmt check
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 bench: dynamodb-local ## benchmarks: local ingest vs bare CSV decode, 500 MB peak heap, segments, DynamoDB units, normalizers
