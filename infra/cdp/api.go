@@ -54,6 +54,13 @@ func (c *Cdp) api(p *CdpProps) {
 		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
 		Integration: integration,
 	})
+	// The dashboard's page is served at the root, which /{proxy+} does not
+	// match; its data routes sit under /v1 behind API keys.
+	c.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String("/"),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+		Integration: integration,
+	})
 	c.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path:        jsii.String("/healthz"),
 		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},

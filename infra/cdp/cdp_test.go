@@ -663,7 +663,7 @@ func TestAPI(t *testing.T) {
 		routes = append(routes, props(r)["RouteKey"].(string))
 	}
 	sort.Strings(routes)
-	if want := []string{"ANY /{proxy+}", "GET /healthz"}; !slices.Equal(routes, want) {
+	if want := []string{"ANY /{proxy+}", "GET /", "GET /healthz"}; !slices.Equal(routes, want) {
 		t.Errorf("routes = %v; want %v", routes, want)
 	}
 	for _, st := range resources(tpl, "AWS::ApiGatewayV2::Stage") {
