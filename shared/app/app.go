@@ -45,9 +45,21 @@ type Parts struct {
 	Clock func() time.Time
 	// Progress receives file-load progress (local mode's progress line).
 	Progress func(ingest.Progress)
+	// CatalogFlush batches the catalog writes of request paths (tracking
+	// API, webhooks, bus events); the zero value flushes after every
+	// request, which suits local mode.
+	CatalogFlush CatalogFlush
 	// Scan walks every profile (segment previews); nil where the store
 	// offers no scan.
 	Scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]
+}
+
+// CatalogFlush says when request paths write their catalog statistics:
+// once Rows rows are pending or the oldest is MaxAge old (checked at the
+// end of each request).
+type CatalogFlush struct {
+	Rows   int
+	MaxAge time.Duration
 }
 
 // Platform is the wired core: the pipeline and the loaders and handlers

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aurum-cdp/aurum/shared/api"
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -81,6 +82,9 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 		Store:   dynamo.New(dynamodb.NewFromConfig(ac), s.Table, dynamo.Options{}),
 		Secrets: secrets.New(ssm.NewFromConfig(ac), secretsmanager.NewFromConfig(ac), nil),
 		Logger:  NewLogger(os.Stdout),
+		// One catalog write per instance per 500 rows or 30 s, not per
+		// request: DynamoDB units and contention on busy sources.
+		CatalogFlush: CatalogFlush{Rows: 500, MaxAge: 30 * time.Second},
 	}
 	if s.Bucket != "" {
 		parts.Objects = s3objects.New(s3.NewFromConfig(ac), s.Bucket, s3objects.Options{})

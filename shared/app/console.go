@@ -30,6 +30,9 @@ type Console struct {
 	Snapshots *dashboard.Snapshotter
 	deps      dashboard.Deps
 	parts     Parts
+	// requests observes the request paths (API, bus), flushed in bulk as
+	// Parts.CatalogFlush says.
+	requests *catalog.ThrottledObserver
 }
 
 // NewConsole wires the catalog and the dashboard.
@@ -48,6 +51,7 @@ func NewConsole(p Parts, seg *Segments) (*Console, error) {
 	}
 	deps := dashboard.Deps{Store: p.Store, Identity: eng, Segments: seg.Eval, Now: p.Clock}
 	return &Console{
+		requests:  catalog.Throttled(obs, p.CatalogFlush.Rows, p.CatalogFlush.MaxAge),
 		Observer:  obs,
 		Catalog:   rd,
 		Recorder:  dashboard.NewRecorder(p.Store, p.Clock),
@@ -73,12 +77,12 @@ func (c *Console) Mounts() []api.Mount {
 // its rows (bus events) so that its records are catalogued. The HTTP API
 // takes the observer itself (APIObserver) and must not be wrapped.
 func (c *Console) Ingester(next api.Ingester) api.Ingester {
-	return catalog.Observing(next, c.Observer)
+	return catalog.Observing(next, c.requests)
 }
 
 // APIObserver is the observer of the tracking and webhook routes
 // (api.Deps.Observer): it sees raw tracking messages and field errors.
-func (c *Console) APIObserver() api.Observer { return c.Observer }
+func (c *Console) APIObserver() api.Observer { return c.requests }
 
 // Handler serves the dashboard page in front of the API handler h.
 func (c *Console) Handler(h http.Handler) http.Handler { return dashboard.WithStatic(h) }

@@ -347,3 +347,62 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestThrottledFlush checks that a throttled observer writes only once
+// enough rows are pending or the oldest is old enough, and then writes
+// everything observed.
+func TestThrottledFlush(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	st := openStore(t)
+	now := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := catalog.Throttled(o, 10, time.Minute)
+	r, err := catalog.NewReader(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func() int64 {
+		sc, err := r.Source(ctx, "crm")
+		if err != nil {
+			t.Fatalf("Source(crm) = %v", err)
+		}
+		return sc.Rows
+	}
+	m, err := mapping.New(cfg, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	observe := func(from, to int) {
+		for i := from; i < to; i++ {
+			row := crmRow(i)
+			rec, errs := m.Map(row)
+			th.Observe("crm", row, rec, errs)
+		}
+	}
+	steps := []struct {
+		name     string
+		from, to int
+		advance  time.Duration
+		want     int64
+	}{
+		{"below the row threshold", 1, 6, 0, 0},
+		{"still young", 6, 9, 30 * time.Second, 0},
+		{"old enough", 9, 10, 31 * time.Second, 9},
+		{"ten rows at once", 10, 20, 0, 19},
+		{"nothing pending", 20, 20, time.Hour, 19},
+	}
+	for _, s := range steps {
+		observe(s.from, s.to)
+		now = now.Add(s.advance)
+		if err := th.Flush(ctx); err != nil {
+			t.Fatalf("%s: Flush = %v", s.name, err)
+		}
+		if got := rows(); got != s.want {
+			t.Errorf("%s: catalogued rows = %d; want %d", s.name, got, s.want)
+		}
+	}
+}

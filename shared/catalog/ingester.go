@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 
+	"github.com/aurum-cdp/aurum/shared/mapping"
+
 	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/profile"
 )
@@ -18,11 +20,17 @@ type Ingester interface {
 // mapped values — "identifier.<type>", attribute names, "event" and
 // "event.<property>" — and the observer is flushed after each call. A
 // failed flush is logged by the observer and does not fail the ingestion.
-func Observing(next Ingester, o *Observer) Ingester { return &observing{next: next, o: o} }
+func Observing(next Ingester, o RowObserver) Ingester { return &observing{next: next, o: o} }
+
+// RowObserver is an Observer or a ThrottledObserver.
+type RowObserver interface {
+	Observe(source string, row map[string]any, rec profile.Record, errs []mapping.FieldError)
+	Flush(ctx context.Context) error
+}
 
 type observing struct {
 	next Ingester
-	o    *Observer
+	o    RowObserver
 }
 
 func (w *observing) Ingest(ctx context.Context, recs []profile.Record) (pipeline.Result, error) {

@@ -553,3 +553,51 @@ func latest(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// Throttled wraps o for request paths (the tracking API, webhooks, bus
+// events): Observe accumulates as o does, but Flush writes only once at
+// least rows rows are pending or the oldest pending row is older than
+// maxAge. A Lambda instance then costs the catalog a few writes a minute
+// instead of a read-merge-write per request, and busy sources do not
+// contend on their catalog items. Rows still pending when an instance
+// stops are not catalogued: the catalog is a statistic. rows <= 1 flushes
+// on every call, as o does.
+func Throttled(o *Observer, rows int, maxAge time.Duration) *ThrottledObserver {
+	return &ThrottledObserver{o: o, rows: rows, maxAge: maxAge}
+}
+
+// ThrottledObserver is an Observer that flushes in bulk; see Throttled.
+type ThrottledObserver struct {
+	o       *Observer
+	rows    int
+	maxAge  time.Duration
+	mu      sync.Mutex
+	pending int
+	since   time.Time
+}
+
+// Observe records one row, as Observer.Observe.
+func (t *ThrottledObserver) Observe(source string, row map[string]any, rec profile.Record, errs []mapping.FieldError) {
+	t.o.Observe(source, row, rec, errs)
+	t.mu.Lock()
+	if t.pending == 0 {
+		t.since = t.o.opts.Clock()
+	}
+	t.pending++
+	t.mu.Unlock()
+}
+
+// Flush writes what is pending when enough rows are, or they are old
+// enough; otherwise it does nothing.
+func (t *ThrottledObserver) Flush(ctx context.Context) error {
+	t.mu.Lock()
+	due := t.pending > 0 && (t.rows <= 1 || t.pending >= t.rows || t.o.opts.Clock().Sub(t.since) >= t.maxAge)
+	if due {
+		t.pending = 0
+	}
+	t.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return t.o.Flush(ctx)
+}
