@@ -75,6 +75,9 @@ type Platform struct {
 	// Segments keeps memberships current: its extension runs inside every
 	// pipeline commit.
 	Segments *Segments
+	// Identity is the compiled identity engine, shared by the pipeline,
+	// the statistics route and the dashboard.
+	Identity *identity.Engine
 	// Console is the data catalog and the dashboard.
 	Console *Console
 }
@@ -91,12 +94,17 @@ func New(p Parts) (*Platform, error) {
 		p.Clock = time.Now
 	}
 	pl := &Platform{Parts: p}
+	eng, err := identity.New(p.Config)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	pl.Identity = eng
 	seg, err := NewSegments(p)
 	if err != nil {
 		return nil, err
 	}
 	pl.Segments = seg
-	if pl.Console, err = NewConsole(p, seg); err != nil {
+	if pl.Console, err = NewConsole(p, seg, eng); err != nil {
 		return nil, err
 	}
 	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
@@ -104,6 +112,7 @@ func New(p Parts) (*Platform, error) {
 		// The privacy index lists each record and idempotency key under its
 		// profile, so an erasure finds them without scanning.
 		Extensions: []pipeline.Extension{seg.Extension, privacy.IndexExtension{}},
+		Identity:   eng,
 	})
 	pl.Ingester = pl.Pipeline
 	if p.Config.Privacy != nil && p.Config.Privacy.SuppressErased {
@@ -141,11 +150,7 @@ func (p *Platform) API(opts api.Options) (*api.API, error) {
 		opts.Mounts = append(opts.Mounts, api.Mount{Pattern: pattern, Handler: segs})
 	}
 	opts.Mounts = append(opts.Mounts, p.Console.Mounts()...)
-	eng, err := identity.New(p.Config)
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	ids := idhttp.Handler(p.Pipeline, idhttp.StatsFrom(eng, p.Store))
+	ids := idhttp.Handler(p.Pipeline, idhttp.StatsFrom(p.Identity, p.Store))
 	opts.Mounts = append(opts.Mounts,
 		api.Mount{Pattern: "GET /v1/identity/stats", Handler: ids},
 		api.Mount{Pattern: "POST /v1/profiles/{id}/unmerge", Handler: ids, Scope: keys.ScopeAdmin},

@@ -36,16 +36,12 @@ type Console struct {
 }
 
 // NewConsole wires the catalog and the dashboard.
-func NewConsole(p Parts, seg *Segments) (*Console, error) {
+func NewConsole(p Parts, seg *Segments, eng *identity.Engine) (*Console, error) {
 	obs, err := catalog.NewObserver(p.Config, p.Store, catalog.ObserverOptions{Clock: p.Clock, Logger: p.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	rd, err := catalog.NewReader(p.Config, p.Store)
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	eng, err := identity.New(p.Config)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

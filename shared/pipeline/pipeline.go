@@ -81,6 +81,9 @@ type Options struct {
 	// Extensions add to every profile change, in order, inside the same
 	// atomic change set (segment membership, due times ...).
 	Extensions []Extension
+	// Identity is the compiled identity engine of cfg, when the caller
+	// already has one; nil compiles it.
+	Identity *identity.Engine
 }
 
 // Update describes one profile change to extensions.
@@ -124,7 +127,10 @@ type Pipeline struct {
 
 // New builds a pipeline over st for the configuration cfg.
 func New(cfg *config.Config, st Store, opts Options) *Pipeline {
-	eng, err := identity.New(cfg)
+	eng, err := opts.Identity, error(nil)
+	if eng == nil {
+		eng, err = identity.New(cfg)
+	}
 	p := &Pipeline{
 		st:       st,
 		resolver: eng,
