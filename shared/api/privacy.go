@@ -18,6 +18,22 @@ func notConfigured() *apiError {
 	return &apiError{status: http.StatusNotImplemented, code: "not_configured", msg: "privacy routes are not configured on this server"}
 }
 
+// privacyRoute authorizes a data-subject route for scope and returns the
+// profile id of its path; without a privacy service the route is 501.
+func (a *API) privacyRoute(r *http.Request, scope string) (string, error) {
+	if err := a.authorize(r.Context(), r, scope); err != nil {
+		return "", err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return "", err
+	}
+	if a.deps.Privacy == nil {
+		return "", notConfigured()
+	}
+	return id, nil
+}
+
 // profileProvenance serves GET /v1/profiles/{id}/provenance: for each
 // surviving attribute, the source, record id and observation time it
 // came from.
@@ -40,15 +56,9 @@ func (a *API) profileProvenance(w http.ResponseWriter, r *http.Request) error {
 // profileExport serves GET /v1/profiles/{id}/export: everything held
 // about the person, as one JSON document.
 func (a *API) profileExport(w http.ResponseWriter, r *http.Request) error {
-	if err := a.authorize(r.Context(), r, keys.ScopeRead); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := a.privacyRoute(r, keys.ScopeRead)
 	if err != nil {
 		return err
-	}
-	if a.deps.Privacy == nil {
-		return notConfigured()
 	}
 	x, err := a.deps.Privacy.Export(r.Context(), id)
 	if err != nil {
@@ -62,15 +72,9 @@ func (a *API) profileExport(w http.ResponseWriter, r *http.Request) error {
 // profileErase serves DELETE /v1/profiles/{id}: the GDPR erasure of the
 // person the id resolves to. It needs the erase scope.
 func (a *API) profileErase(w http.ResponseWriter, r *http.Request) error {
-	if err := a.authorize(r.Context(), r, keys.ScopeErase); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	id, err := a.privacyRoute(r, keys.ScopeErase)
 	if err != nil {
 		return err
-	}
-	if a.deps.Privacy == nil {
-		return notConfigured()
 	}
 	res, err := a.deps.Privacy.Erase(r.Context(), id)
 	if err != nil {
