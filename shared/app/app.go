@@ -52,6 +52,10 @@ type Parts struct {
 	// Scan walks every profile (segment previews); nil where the store
 	// offers no scan.
 	Scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]
+	// Appender, when set, takes tracked events of known profiles as one
+	// appended item each; Pipeline.Fold (functions/fold, on the table's
+	// stream) applies them. Only a deployment that runs the fold sets it.
+	Appender store.Appender
 }
 
 // CatalogFlush says when request paths write their catalog statistics:
@@ -113,6 +117,7 @@ func New(p Parts) (*Platform, error) {
 		// profile, so an erasure finds them without scanning.
 		Extensions: []pipeline.Extension{seg.Extension, privacy.IndexExtension{}},
 		Identity:   eng,
+		Appender:   p.Appender,
 	})
 	pl.Ingester = pl.Pipeline
 	if p.Config.Privacy != nil && p.Config.Privacy.SuppressErased {

@@ -77,11 +77,15 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 	if err != nil {
 		return nil, aws.Config{}, fmt.Errorf("app: load AWS configuration: %w", err)
 	}
+	// The table's stream publishes the outbox (functions/outbox) and
+	// folds appended events into profiles (functions/fold).
+	st := dynamo.New(dynamodb.NewFromConfig(ac), s.Table, dynamo.Options{StreamOutbox: true})
 	parts := Parts{
-		Config:  cfg,
-		Store:   dynamo.New(dynamodb.NewFromConfig(ac), s.Table, dynamo.Options{}),
-		Secrets: secrets.New(ssm.NewFromConfig(ac), secretsmanager.NewFromConfig(ac), nil),
-		Logger:  NewLogger(os.Stdout),
+		Config:   cfg,
+		Store:    st,
+		Appender: st,
+		Secrets:  secrets.New(ssm.NewFromConfig(ac), secretsmanager.NewFromConfig(ac), nil),
+		Logger:   NewLogger(os.Stdout),
 		// One catalog write per instance per 500 rows or 30 s, not per
 		// request: DynamoDB units and contention on busy sources.
 		CatalogFlush: CatalogFlush{Rows: 500, MaxAge: 30 * time.Second},

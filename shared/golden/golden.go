@@ -173,6 +173,16 @@ func (r Rules) Merge(dst *profile.Profile, src profile.Profile) (changed []strin
 	changed = append(changed, r.mergeAggregates(dst, src.Aggregates)...)
 	dst.MergedFrom = append(dst.MergedFrom, src.ID)
 	dst.MergedFrom = append(dst.MergedFrom, src.MergedFrom...)
+	// Fold positions travel with the merged profile: its partition's
+	// appended events are folded into dst from now on.
+	for part, seq := range src.Folded {
+		if dst.Folded == nil {
+			dst.Folded = map[string]string{}
+		}
+		if profile.SeqAfter(seq, dst.Folded[part]) {
+			dst.Folded[part] = seq
+		}
+	}
 	if src.CreatedAt.Before(dst.CreatedAt) {
 		dst.CreatedAt = src.CreatedAt
 	}

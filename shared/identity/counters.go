@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/aurum-cdp/aurum/shared/fault"
+	"github.com/aurum-cdp/aurum/shared/profile"
 
 	"github.com/aurum-cdp/aurum/shared/store"
 )
@@ -22,6 +26,7 @@ type ItemReader interface {
 // (ItemQuarantine, at most MaxQuarantineListed). It reads StatShards+2
 // keys, never a scan. This is what GET /v1/identity/stats serves.
 func (e *Engine) StreamStats(ctx context.Context, st ItemReader) (Stats, error) {
+	var err error
 	s := newStats(e)
 	for shard := range StatShards {
 		cursor := ""
@@ -42,16 +47,8 @@ func (e *Engine) StreamStats(ctx context.Context, st ItemReader) (Stats, error) 
 	for _, b := range s.Histogram {
 		s.Clusters += b.Clusters
 	}
-	top, _, err := st.Items(ctx, ItemTop, TopKey, "", "", MaxLargest, "")
-	if err != nil {
-		return Stats{}, fmt.Errorf("identity: read cluster ranking: %w", err)
-	}
-	for _, it := range top {
-		n, id, err := ParseTopSort(it.Sort)
-		if err != nil {
-			return Stats{}, err
-		}
-		s.Largest = append(s.Largest, ClusterSize{ProfileID: id, Records: n})
+	if s.Largest, err = largest(ctx, st); err != nil {
+		return Stats{}, err
 	}
 	qs, _, err := st.Items(ctx, ItemQuarantine, QuarantineKey, "", "", MaxQuarantineListed, "")
 	if err != nil {
@@ -65,6 +62,85 @@ func (e *Engine) StreamStats(ctx context.Context, st ItemReader) (Stats, error) 
 		s.Quarantined = append(s.Quarantined, q)
 	}
 	return s, nil
+}
+
+// ProfileReader reads a live profile; StreamStats uses it, when the store
+// it is given has it, for the exact sizes of the largest clusters.
+type ProfileReader interface {
+	Profile(ctx context.Context, id string) (profile.Profile, error)
+}
+
+// maxRankCandidates bounds the ranking entries largest reads.
+const maxRankCandidates = 200
+
+// largest returns the MaxLargest largest clusters. The ranking (ItemTop)
+// orders clusters by RankStep of their size, so every cluster of the true
+// top MaxLargest ranks at or above the step of the MaxLargest-th entry:
+// largest reads those candidates and, when st can read profiles, their
+// exact sizes (otherwise the size each entry was written with).
+func largest(ctx context.Context, st ItemReader) ([]ClusterSize, error) {
+	var cands []ClusterSize
+	seen := map[string]bool{}
+	floor := -1
+	cursor := ""
+	for len(cands) < maxRankCandidates {
+		items, next, err := st.Items(ctx, ItemTop, TopKey, "", "", MaxLargest, cursor)
+		if err != nil {
+			return nil, fmt.Errorf("identity: read cluster ranking: %w", err)
+		}
+		stop := false
+		for _, it := range items {
+			step, id, err := ParseTopSort(it.Sort)
+			if err != nil {
+				return nil, err
+			}
+			if floor >= 0 && step < floor {
+				stop = true
+				break
+			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			n := int(it.N)
+			if n < step {
+				n = step
+			}
+			cands = append(cands, ClusterSize{ProfileID: id, Records: n})
+			if len(cands) == MaxLargest {
+				floor = step
+			}
+		}
+		if stop || next == "" {
+			break
+		}
+		cursor = next
+	}
+	if pr, ok := st.(ProfileReader); ok {
+		kept := cands[:0]
+		for _, c := range cands {
+			p, err := pr.Profile(ctx, c.ProfileID)
+			if fault.Is(err, fault.ErrNotFound) {
+				continue // erased meanwhile
+			}
+			if err != nil {
+				return nil, fmt.Errorf("identity: read size of cluster %s: %w", c.ProfileID, err)
+			}
+			if p.ID != c.ProfileID {
+				continue // merged away meanwhile
+			}
+			c.Records = p.RecordCount
+			kept = append(kept, c)
+		}
+		cands = kept
+	}
+	slices.SortFunc(cands, func(a, b ClusterSize) int {
+		if a.Records != b.Records {
+			return b.Records - a.Records
+		}
+		return strings.Compare(a.ProfileID, b.ProfileID)
+	})
+	return cands[:min(len(cands), MaxLargest)], nil
 }
 
 // MaxQuarantineListed bounds the quarantined values StreamStats lists.

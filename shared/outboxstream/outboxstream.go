@@ -1,7 +1,9 @@
 // Package outboxstream carries the transactional outbox to EventBridge in
 // AWS: it is the handler of functions/outbox, which the DynamoDB table's
-// stream invokes. Every outbox item inserted by a commit is decoded and
-// published; other items and removals are ignored.
+// stream invokes. Every outbox item inserted by a commit, and the outbox
+// events a profile item carries when a profile write was committed alone
+// (dynamo.OutboxAttribute), are decoded and published; other items and
+// removals are ignored.
 //
 // Delivery is at least once: a batch that fails is retried from the first
 // failing record (ReportBatchItemFailures), so events may be published
@@ -61,7 +63,7 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 				strs[k] = v.String()
 			}
 		}
-		env, ok, err := dynamo.OutboxFromImage(strs)
+		got, ok, err := dynamo.OutboxEventsFromImage(strs)
 		if !ok {
 			continue
 		}
@@ -69,12 +71,14 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 			h.log.ErrorContext(ctx, "outboxstream: undecodable outbox item skipped", slog.String("sequence", r.Change.SequenceNumber), slog.String("error", err.Error()))
 			continue
 		}
-		if _, dup := seqOf[env.ID]; dup {
-			continue
+		for _, env := range got {
+			if _, dup := seqOf[env.ID]; dup {
+				continue
+			}
+			seqOf[env.ID] = r.Change.SequenceNumber
+			order = append(order, env.ID)
+			envs = append(envs, env)
 		}
-		seqOf[env.ID] = r.Change.SequenceNumber
-		order = append(order, env.ID)
-		envs = append(envs, env)
 	}
 	if len(envs) == 0 {
 		return resp, nil

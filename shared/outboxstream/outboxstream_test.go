@@ -20,6 +20,8 @@ import (
 const (
 	updatedID = "5d0c7a3e9b1f4c2a8e6d4b2a0c9e7f15"
 	enteredID = "9a8b7c6d5e4f30211203f4e5d6c7b8a9"
+	// foldedID is embedded in a profile item written alone (a fold).
+	foldedID = "7e1f2a3b4c5d6e7f8091a2b3c4d5e6f7"
 )
 
 type publisher struct {
@@ -59,10 +61,10 @@ func TestHandle(t *testing.T) {
 			for _, e := range pub.got {
 				ids = append(ids, e.ID)
 			}
-			if !slices.Equal(ids, []string{updatedID, enteredID}) {
-				t.Errorf("published %v; want the two inserted outbox events in order", ids)
+			if !slices.Equal(ids, []string{updatedID, enteredID, foldedID}) {
+				t.Errorf("published %v; want the two inserted outbox events and the profile item's embedded one, in order", ids)
 			}
-			if len(pub.got) == 2 {
+			if len(pub.got) == 3 {
 				var d map[string]any
 				if err := json.Unmarshal(pub.got[1].Detail, &d); err != nil || d["segment_id"] != "vip" || pub.got[1].DetailType != aevents.TypeSegmentEntered {
 					t.Errorf("second event = %s %s; want the SegmentEntered detail", pub.got[1].DetailType, pub.got[1].Detail)

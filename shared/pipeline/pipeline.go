@@ -42,6 +42,9 @@ type Result struct {
 	Created int `json:"created"`
 	// Merges counts profiles merged away into another.
 	Merges int `json:"merges"`
+	// Appended counts the accepted records that were appended as events
+	// of known profiles (Options.Appender), to be folded in later.
+	Appended int `json:"appended,omitempty"`
 	// ProfileIDs holds, per input record in order, the profile it landed
 	// in ("" for a duplicate).
 	ProfileIDs []string `json:"-"`
@@ -53,6 +56,7 @@ func (r *Result) Add(o Result) {
 	r.Duplicates += o.Duplicates
 	r.Created += o.Created
 	r.Merges += o.Merges
+	r.Appended += o.Appended
 	r.ProfileIDs = append(r.ProfileIDs, o.ProfileIDs...)
 }
 
@@ -84,6 +88,12 @@ type Options struct {
 	// Identity is the compiled identity engine of cfg, when the caller
 	// already has one; nil compiles it.
 	Identity *identity.Engine
+	// Appender, when set, takes the records of known profiles that carry
+	// one event and nothing new (a tracked event): each is one appended
+	// event item, folded into its profile later by Fold from the store's
+	// change stream. Without it every record is committed with its
+	// profile at once.
+	Appender store.Appender
 }
 
 // Update describes one profile change to extensions.
@@ -96,8 +106,11 @@ type Update struct {
 	After *profile.Profile
 	// Merged are the profiles merged away into After by this change.
 	Merged []profile.Profile
-	// Record is the record that caused the change.
+	// Record is the record that caused the change; zero for a fold.
 	Record profile.Record
+	// Folded are the appended records a fold applies (see Pipeline.Fold):
+	// they have no record item and no idempotency key of their own.
+	Folded []profile.Record
 	// Now is the pipeline clock's time of the change.
 	Now time.Time
 }
@@ -120,6 +133,7 @@ type Pipeline struct {
 	log      *slog.Logger
 	attempts int
 	exts     []Extension
+	app      store.Appender
 	// byID marks message sources (api, webhook, bus), whose records are
 	// de-duplicated on their id alone, like Segment's messageId.
 	byID map[string]bool
@@ -140,6 +154,7 @@ func New(cfg *config.Config, st Store, opts Options) *Pipeline {
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,
 		exts:     opts.Extensions,
+		app:      opts.Appender,
 	}
 	p.byID = map[string]bool{}
 	for _, s := range cfg.Sources {
@@ -182,6 +197,9 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 	var res Result
 	res.ProfileIDs = make([]string, len(recs))
 	done := make([]bool, len(recs))
+	if err := p.appendKnown(ctx, recs, done, &res); err != nil {
+		return res, fmt.Errorf("pipeline: ingest %d records: %w", len(recs), err)
+	}
 	for attempt := 1; ; attempt++ {
 		n, err := p.try(ctx, recs, keys, done, &res)
 		if err == nil {
@@ -674,11 +692,18 @@ func (p *Pipeline) placeholders(ctx context.Context, v *view, rec profile.Record
 // sizeItems keeps the cluster-size statistics as profiles change size:
 // the histogram counters (added to stats) move each profile from the
 // bucket of its old record count to the bucket of its new one (a profile
-// absent from after is gone), and the size ranking (ItemTop) entries are
-// replaced.
+// absent from after is gone), and the size ranking (ItemTop) entry moves
+// when the size crosses a rank step (identity.RankStep).
 func sizeItems(before, after map[string]int, stats map[string]int64) []store.ItemWrite {
 	var out []store.ItemWrite
 	buckets := identity.HistogramBuckets()
+	ranked := func(sizes map[string]int, id string) (string, bool) {
+		n, ok := sizes[id]
+		if !ok || n < identity.MinRanked {
+			return "", false
+		}
+		return identity.TopSort(n, id), true
+	}
 	for _, id := range slices.Sorted(maps.Keys(before)) {
 		n := before[id]
 		if m, ok := after[id]; ok && m == n {
@@ -687,8 +712,9 @@ func sizeItems(before, after map[string]int, stats map[string]int64) []store.Ite
 		if n > 0 {
 			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]--
 		}
-		if n >= identity.MinRanked {
-			out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id)}})
+		old, wasRanked := ranked(before, id)
+		if now, isRanked := ranked(after, id); wasRanked && (!isRanked || now != old) {
+			out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: old}})
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(after)) {
@@ -699,8 +725,9 @@ func sizeItems(before, after map[string]int, stats map[string]int64) []store.Ite
 		if n > 0 {
 			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]++
 		}
-		if n >= identity.MinRanked {
-			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id)}})
+		now, isRanked := ranked(after, id)
+		if old, wasRanked := ranked(before, id); isRanked && (!wasRanked || now != old) {
+			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: now, N: int64(n)}})
 		}
 	}
 	for name, n := range stats {
@@ -812,6 +839,7 @@ func clone(p profile.Profile) profile.Profile {
 	}
 	c.RecentEvents = slices.Clone(p.RecentEvents)
 	c.MergedFrom = slices.Clone(p.MergedFrom)
+	c.Folded = maps.Clone(p.Folded)
 	if p.Aggregates != nil {
 		c.Aggregates = make(map[string]any, len(p.Aggregates))
 		for k, v := range p.Aggregates {

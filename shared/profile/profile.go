@@ -127,6 +127,22 @@ type Profile struct {
 	// RFM is the profile's recency/frequency/monetary score as of its
 	// last evaluation; nil when RFM is not configured or not applicable.
 	RFM *RFM `json:"rfm,omitempty"`
+	// Folded records, per event partition (the profile id an appended
+	// event was written under), the change-stream sequence number of the
+	// newest appended event folded into this profile, so that a stream
+	// batch delivered again folds nothing twice (DynamoDB only; see
+	// store.Appender).
+	Folded map[string]string `json:"folded,omitempty"`
+}
+
+// SeqAfter reports whether stream sequence number a comes after b:
+// both are decimal numbers of any length; "" comes before every number.
+func SeqAfter(a, b string) bool {
+	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
 }
 
 // RFM is a recency, frequency, monetary score: each dimension is a

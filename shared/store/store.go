@@ -279,3 +279,43 @@ func MergeAdds(writes []ItemWrite) []ItemWrite {
 	}
 	return out
 }
+
+// Appender is implemented by stores that take a record of a known profile
+// as one appended event item and fold it into the profile later, in
+// batches, from the store's change stream (DynamoDB Streams): the cheap
+// path of a tracked event. The DynamoDB store provides it; the pipeline
+// uses it when given one (pipeline.Options.Appender) and Fold applies what
+// the stream delivers.
+type Appender interface {
+	// Claimants returns the claimant of each claimed identifier of ids, as
+	// written (a merged-away claimant is not followed), read eventually
+	// consistently. Unclaimed identifiers are absent.
+	Claimants(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]string, error)
+	// Append writes each append as one event item under its profile,
+	// unless that item exists already (a re-delivery). written[i] reports
+	// whether apps[i] was written. Appends are independent: an error
+	// leaves the ones before it written.
+	Append(ctx context.Context, apps []Append) (written []bool, err error)
+}
+
+// Append is one record of a known profile to append: it carries exactly
+// one event and no identifier the profile does not have.
+type Append struct {
+	// ProfileID is the profile whose partition takes the event item: the
+	// claimant of the record's identifiers (it may have been merged away;
+	// the fold follows the redirect).
+	ProfileID string
+	Record    profile.Record
+}
+
+// Appended is an append as the change stream delivers it.
+type Appended struct {
+	// ProfileID is the partition the event item was written under.
+	ProfileID string
+	// Record is the appended record with its event.
+	Record profile.Record
+	// Seq is the stream's sequence number of the insert: a decimal number
+	// that increases with every write of the partition, so a fold
+	// remembers per partition how far it got.
+	Seq string
+}

@@ -144,6 +144,10 @@ func (s *Store) transaction(ch store.Change) (*tx, error) {
 		}
 	}
 
+	// A profile write with nothing but outbox events beside it carries
+	// them in the profile item when the stream publishes the outbox.
+	embed := s.opts.StreamOutbox && len(ch.Profiles) == 1 && len(ch.Outbox) > 0 &&
+		len(ch.Keys)+len(ch.Records)+len(ch.Redirects)+len(ch.Claims)+len(ch.Items) == 0
 	for _, pw := range ch.Profiles {
 		p := pw.Profile
 		body, enc, err := encodeBody(p)
@@ -155,6 +159,13 @@ func (s *Store) transaction(ch store.Change) (*tx, error) {
 		it[attrBody] = bin(body)
 		if enc != "" {
 			it[attrEnc] = str(enc)
+		}
+		if embed {
+			b, err := json.Marshal(ch.Outbox)
+			if err != nil {
+				return nil, fmt.Errorf("encode outbox events of profile %s: %w", p.ID, err)
+			}
+			it[OutboxAttribute] = str(string(b))
 		}
 		cond, names, values := versionCheck(pw.ExpectVersion)
 		t.put(fmt.Sprintf("profile %s is not at version %d", p.ID, pw.ExpectVersion), it, cond, names, values, s.table)
@@ -192,6 +203,9 @@ func (s *Store) transaction(ch store.Change) (*tx, error) {
 	}
 
 	for _, e := range ch.Outbox {
+		if embed {
+			break
+		}
 		it, err := s.outboxItem(e, now)
 		if err != nil {
 			return nil, err
@@ -281,8 +295,10 @@ func (s *Store) outboxItem(e events.Envelope, now time.Time) (item, error) {
 	}
 	it := key(outboxPK(e.ID), skOutbox)
 	it[attrBody] = str(string(b))
-	it[IndexPartitionKey] = str(pfxOutboxPart + strconv.Itoa(shard(e.ID, s.opts.OutboxShards)))
-	it[IndexSortKey] = str(sortableTime(e.Time) + "#" + e.ID)
+	if !s.opts.StreamOutbox {
+		it[IndexPartitionKey] = str(pfxOutboxPart + strconv.Itoa(shard(e.ID, s.opts.OutboxShards)))
+		it[IndexSortKey] = str(sortableTime(e.Time) + "#" + e.ID)
+	}
 	if s.opts.OutboxTTL > 0 {
 		it[TTLAttribute] = num(now.Add(s.opts.OutboxTTL).Unix())
 	}

@@ -93,6 +93,14 @@ type Options struct {
 	// alone, such as the tracking API's alias handling, want strong reads:
 	// give them a Store without this option on the same table.
 	EventualOwners bool
+	// StreamOutbox says the table's stream alone publishes the outbox
+	// (AWS: functions/outbox). Outbox items then carry no index attributes
+	// (one write unit less each), Outbox and Ack are not supported, and a
+	// change that writes just one profile and outbox events is one
+	// conditional PutItem of the profile item with the events embedded
+	// (attribute OutboxAttribute) instead of a transaction: the stream
+	// record of that write is the outbox.
+	StreamOutbox bool
 	// Now returns the current time (time.Now when nil). It stamps the
 	// expiry of keys and outbox items and judges the expiry of keys and
 	// generic items; tests set it.

@@ -68,6 +68,14 @@ const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
 func sortableTime(t time.Time) string { return t.UTC().Format(tsLayout) }
 
+// parseSortable reverses sortableTime; "" is the zero time.
+func parseSortable(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(tsLayout, s)
+}
+
 // esc escapes a key component that is followed by another one, so that a
 // '#' inside it cannot shift the boundary between components.
 func esc(s string) string {

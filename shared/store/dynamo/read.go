@@ -418,6 +418,9 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, enough in
 // consistent, so an event committed a moment ago may show up on the next
 // call.
 func (s *Store) Outbox(ctx context.Context, limit int) ([]events.Envelope, error) {
+	if s.opts.StreamOutbox {
+		return nil, fault.Invalidf("dynamo: the outbox is published from the table's stream (Options.StreamOutbox); Outbox is not available")
+	}
 	if limit <= 0 {
 		return nil, fault.Invalidf("outbox limit %d: want a positive number", limit)
 	}
@@ -460,6 +463,9 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]events.Envelope, error
 
 // Ack deletes published events from the outbox. Unknown ids are ignored.
 func (s *Store) Ack(ctx context.Context, ids []string) error {
+	if s.opts.StreamOutbox {
+		return fault.Invalidf("dynamo: the outbox is published from the table's stream (Options.StreamOutbox); Ack is not available")
+	}
 	var reqs []types.WriteRequest
 	dup := map[string]bool{}
 	for _, id := range ids {

@@ -30,3 +30,35 @@ func OutboxFromImage(strs map[string]string) (env events.Envelope, ok bool, err 
 	}
 	return env, true, nil
 }
+
+// OutboxAttribute holds, on a profile item, the outbox events of the
+// write that stored it (JSON array of envelopes), when the store publishes
+// the outbox from the stream (Options.StreamOutbox). The outbox function's
+// stream filter selects images that carry it.
+const OutboxAttribute = "out"
+
+// OutboxEventsFromImage decodes the outbox events a stream record's new
+// image carries: the event of an outbox item, or the events embedded in a
+// profile item (OutboxAttribute). ok is false when the image carries none;
+// a body that does not decode is an ErrInvalid error.
+func OutboxEventsFromImage(strs map[string]string) (envs []events.Envelope, ok bool, err error) {
+	if env, ok, err := OutboxFromImage(strs); ok {
+		if err != nil {
+			return nil, true, err
+		}
+		return []events.Envelope{env}, true, nil
+	}
+	out := strs[OutboxAttribute]
+	if out == "" || !strings.HasPrefix(strs[PartitionKey], pfxProfile) || strs[SortKey] != skProfile {
+		return nil, false, nil
+	}
+	if err := json.Unmarshal([]byte(out), &envs); err != nil {
+		return nil, true, fault.Invalidf("dynamo: outbox events of profile item %s: %v", strs[PartitionKey], err)
+	}
+	for _, e := range envs {
+		if e.ID == "" {
+			return nil, true, fault.Invalidf("dynamo: outbox events of profile item %s: an event without id", strs[PartitionKey])
+		}
+	}
+	return envs, true, nil
+}

@@ -1,0 +1,22 @@
+// Command fold is the Lambda function on the DynamoDB table's stream that
+// folds appended events (tracked events of known profiles, written as one
+// item each by the ingestion functions) into their profiles, once per
+// profile per batch.
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aurum-cdp/aurum/shared/app"
+	"github.com/aurum-cdp/aurum/shared/foldstream"
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func main() {
+	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(foldstream.New(p.Pipeline, p.Logger).Handle)
+}
