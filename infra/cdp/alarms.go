@@ -42,7 +42,8 @@ func (c *Cdp) alarmTopic(p *CdpProps) {
 }
 
 // alarms: errors and throttles of every function, a non-empty dead-letter
-// queue, the outbox stream falling behind, and API server errors.
+// queue, the outbox or fold stream readers falling behind, and API server
+// errors.
 func (c *Cdp) alarms(p *CdpProps) {
 	action := awscloudwatchactions.NewSnsAction(c.AlarmTopic)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
@@ -70,6 +71,11 @@ func (c *Cdp) alarms(p *CdpProps) {
 	}
 	alarm("OutboxIteratorAgeAlarm", "Aurum outbox: the table stream is not drained (events are late)",
 		c.Functions[FnOutbox].Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
+			Statistic: jsii.String("Maximum"),
+		}), DefaultIteratorAgeAlarm*1000, 5)
+	alarm("FoldIteratorAgeAlarm", "Aurum fold: the table stream is not drained (profiles lag behind their tracked events)",
+		c.Functions[FnFold].Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
 			Statistic: jsii.String("Maximum"),
 		}), DefaultIteratorAgeAlarm*1000, 5)

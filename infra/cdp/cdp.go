@@ -1,6 +1,6 @@
 // Package cdp is Aurum as one reusable CDK construct: the S3 drop bucket,
 // the DynamoDB table, the EventBridge bus with its archive and schema
-// registry, the HTTP API, the seven Lambda functions with their dead-letter
+// registry, the HTTP API, the eight Lambda functions with their dead-letter
 // queues, and the alarms.
 //
 // The same aurum.yaml that the functions read drives the construct: every
@@ -49,6 +49,7 @@ const (
 	FnSegments  = "segments"
 	FnTriggers  = "triggers"
 	FnOutbox    = "outbox"
+	FnFold      = "fold"
 	FnScheduler = "scheduler"
 )
 

@@ -210,14 +210,15 @@ func TestResourceCounts(t *testing.T) {
 		{"AWS::Scheduler::ScheduleGroup", 1},
 		{"AWS::ApiGatewayV2::Api", 1},
 		{"AWS::ApiGatewayV2::Stage", 1},
-		{"AWS::SQS::Queue", 6},
+		{"AWS::SQS::Queue", 7},
 		{"AWS::SNS::Topic", 1},
 		{"AWS::SNS::Subscription", 1},
 		{"AWS::KMS::Key", 1},
-		{"AWS::Lambda::EventSourceMapping", 1},
+		// outbox and fold on the table's stream
+		{"AWS::Lambda::EventSourceMapping", 2},
 		// per function errors and throttles, per queue depth, iterator
-		// age, API 5xx
-		{"AWS::CloudWatch::Alarm", 2*7 + 6 + 1 + 1},
+		// age of outbox and fold, API 5xx
+		{"AWS::CloudWatch::Alarm", 2*8 + 7 + 2 + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -232,8 +233,8 @@ func TestFunctions(t *testing.T) {
 	s := fixture(t)
 	fns := resources(s.tpl, "AWS::Lambda::Function")
 	ids := functionsByName(t, s)
-	if len(ids) != 7 {
-		t.Fatalf("functions = %v; want 7", ids)
+	if len(ids) != 8 {
+		t.Fatalf("functions = %v; want 8", ids)
 	}
 	for _, name := range cdp.FunctionNames() {
 		t.Run(name, func(t *testing.T) {
@@ -275,8 +276,8 @@ func TestFunctions(t *testing.T) {
 
 func TestLogRetention(t *testing.T) {
 	groups := resources(fixture(t).tpl, "AWS::Logs::LogGroup")
-	if len(groups) != 8 { // seven functions and the API's access logs
-		t.Errorf("log groups = %d; want 8", len(groups))
+	if len(groups) != 9 { // eight functions and the API's access logs
+		t.Errorf("log groups = %d; want 9", len(groups))
 	}
 	for id, g := range groups {
 		if got := props(g)["RetentionInDays"]; got != float64(30) {
@@ -309,6 +310,11 @@ func TestAsyncFailureHandling(t *testing.T) {
 	}
 	if _, ok := configs[jsonString(map[string]any{"Ref": ids[cdp.FnAPI]})]; ok {
 		t.Error("api has an EventInvokeConfig; it is invoked synchronously")
+	}
+	for _, name := range []string{cdp.FnOutbox, cdp.FnFold} {
+		if _, ok := configs[jsonString(map[string]any{"Ref": ids[name]})]; ok {
+			t.Errorf("%s has an EventInvokeConfig; the stream's event source mapping handles its failures", name)
+		}
 	}
 }
 
@@ -628,31 +634,171 @@ func TestEventSchema(t *testing.T) {
 	}
 }
 
-func TestOutboxStream(t *testing.T) {
-	s := fixture(t)
+// streamMappings returns the event source mappings by the name of the
+// function they invoke.
+func streamMappings(t *testing.T, s synthesized) map[string]map[string]any {
+	t.Helper()
 	ids := functionsByName(t, s)
-	for _, m := range resources(s.tpl, "AWS::Lambda::EventSourceMapping") {
+	out := map[string]map[string]any{}
+	for id, m := range resources(s.tpl, "AWS::Lambda::EventSourceMapping") {
 		p := props(m)
-		checks := []struct {
-			what string
-			got  any
-			want any
-		}{
-			{"function", jsonString(p["FunctionName"]), jsonString(map[string]any{"Ref": ids[cdp.FnOutbox]})},
-			{"starting position", p["StartingPosition"], "TRIM_HORIZON"},
-			{"bisect", p["BisectBatchOnFunctionError"], true},
-			{"response types", jsonString(p["FunctionResponseTypes"]), `["ReportBatchItemFailures"]`},
-			{"parallelization", p["ParallelizationFactor"], float64(1)},
-			{"filter", canonicalJSON(t, get(p, "FilterCriteria", "Filters", 0, "Pattern")), `{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"O#"}]}}},"eventName":["INSERT"]}`},
-		}
-		for _, c := range checks {
-			if c.got != c.want {
-				t.Errorf("outbox mapping %s = %v; want %v", c.what, c.got, c.want)
+		found := false
+		for name, fid := range ids {
+			if jsonString(p["FunctionName"]) == jsonString(map[string]any{"Ref": fid}) {
+				if _, dup := out[name]; dup {
+					t.Errorf("%s has more than one event source mapping", name)
+				}
+				out[name] = p
+				found = true
 			}
 		}
-		if d := jsonString(get(p, "DestinationConfig", "OnFailure", "Destination")); !strings.Contains(d, "OutboxDeadLetters") {
-			t.Errorf("outbox on-failure destination = %s; want the outbox dead-letter queue", d)
+		if !found {
+			t.Errorf("event source mapping %s invokes %s; want an Aurum function", id, jsonString(p["FunctionName"]))
 		}
+	}
+	return out
+}
+
+// filterPatterns returns the filter patterns of a mapping, canonical JSON
+// each.
+func filterPatterns(t *testing.T, p map[string]any) []string {
+	t.Helper()
+	var out []string
+	for _, f := range asSlice(get(p, "FilterCriteria", "Filters")) {
+		out = append(out, canonicalJSON(t, get(f, "Pattern")))
+	}
+	return out
+}
+
+func TestStreamReaders(t *testing.T) {
+	s := fixture(t)
+	maps := streamMappings(t, s)
+	tableID := *s.stack.GetLogicalId(s.cdp.Table.Node().DefaultChild().(awscdk.CfnResource))
+	var readers []string
+	for name, p := range maps {
+		readers = append(readers, name)
+		if src := jsonString(p["EventSourceArn"]); !strings.Contains(src, tableID) || !strings.Contains(src, "StreamArn") {
+			t.Errorf("%s mapping source = %s; want the table's stream", name, src)
+		}
+	}
+	sort.Strings(readers)
+	// DynamoDB Streams allows at most two simultaneous readers per shard.
+	if want := []string{cdp.FnFold, cdp.FnOutbox}; !slices.Equal(readers, want) {
+		t.Errorf("stream readers = %v; want %v (at most two per shard)", readers, want)
+	}
+}
+
+func TestOutboxStream(t *testing.T) {
+	s := fixture(t)
+	p, ok := streamMappings(t, s)[cdp.FnOutbox]
+	if !ok {
+		t.Fatal("outbox has no event source mapping")
+	}
+	checks := []struct {
+		what string
+		got  any
+		want any
+	}{
+		{"starting position", p["StartingPosition"], "TRIM_HORIZON"},
+		{"batch size", p["BatchSize"], float64(100)},
+		{"bisect", p["BisectBatchOnFunctionError"], true},
+		{"response types", jsonString(p["FunctionResponseTypes"]), `["ReportBatchItemFailures"]`},
+		{"retries", p["MaximumRetryAttempts"], float64(10)},
+		{"record age", p["MaximumRecordAgeInSeconds"], float64(24 * 3600)},
+		{"parallelization", p["ParallelizationFactor"], float64(1)},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("outbox mapping %s = %v; want %v", c.what, c.got, c.want)
+		}
+	}
+	// Filters are OR'ed: outbox inserts, and profile items (inserted or
+	// modified) that carry their outbox events.
+	want := []string{
+		`{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"O#"}]}}},"eventName":["INSERT"]}`,
+		`{"dynamodb":{"NewImage":{"out":{"S":[{"exists":true}]}}},"eventName":["INSERT","MODIFY"]}`,
+	}
+	if got := filterPatterns(t, p); !slices.Equal(got, want) {
+		t.Errorf("outbox mapping filters =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := jsonString(get(p, "DestinationConfig", "OnFailure", "Destination")); !strings.Contains(d, "OutboxDeadLetters") {
+		t.Errorf("outbox on-failure destination = %s; want the outbox dead-letter queue", d)
+	}
+}
+
+func TestFoldStream(t *testing.T) {
+	s := fixture(t)
+	ids := functionsByName(t, s)
+	fn, ok := resources(s.tpl, "AWS::Lambda::Function")[ids[cdp.FnFold]]
+	if !ok {
+		t.Fatalf("fold function (%s) not in template", ids[cdp.FnFold])
+	}
+	fp := props(fn)
+	p, ok := streamMappings(t, s)[cdp.FnFold]
+	if !ok {
+		t.Fatal("fold has no event source mapping")
+	}
+	checks := []struct {
+		what string
+		got  any
+		want any
+	}{
+		{"function memory", fp["MemorySize"], float64(512)},
+		{"function timeout", fp["Timeout"], float64(120)},
+		{"function table", get(fp, "Environment", "Variables", cdp.EnvTable) != nil, true},
+		{"starting position", p["StartingPosition"], "TRIM_HORIZON"},
+		{"batch size", p["BatchSize"], float64(1000)},
+		{"batching window", p["MaximumBatchingWindowInSeconds"], float64(5)},
+		{"bisect", p["BisectBatchOnFunctionError"], true},
+		// A failed batch fails whole; folding is idempotent.
+		{"response types", p["FunctionResponseTypes"], nil},
+		{"retries", p["MaximumRetryAttempts"], float64(10)},
+		{"record age", p["MaximumRecordAgeInSeconds"], float64(24 * 3600)},
+		{"parallelization", p["ParallelizationFactor"], float64(1)},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("fold %s = %v; want %v", c.what, c.got, c.want)
+		}
+	}
+	want := []string{
+		`{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"P#"}]},"sk":{"S":[{"prefix":"E#"}]}},"NewImage":{"app":{"S":[{"exists":true}]}}},"eventName":["INSERT"]}`,
+	}
+	if got := filterPatterns(t, p); !slices.Equal(got, want) {
+		t.Errorf("fold mapping filters =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	q, ok := s.cdp.DeadLetters[cdp.FnFold]
+	if !ok {
+		t.Fatal("fold has no dead-letter queue")
+	}
+	qid := *s.stack.GetLogicalId(q.Node().DefaultChild().(awscdk.CfnResource))
+	if _, ok := resources(s.tpl, "AWS::SQS::Queue")[qid]; !ok {
+		t.Errorf("fold dead-letter queue %s not in template", qid)
+	}
+	if d := jsonString(get(p, "DestinationConfig", "OnFailure", "Destination")); !strings.Contains(d, qid) {
+		t.Errorf("fold on-failure destination = %s; want its dead-letter queue %s", d, qid)
+	}
+
+	var iteratorAge, deadLetters bool
+	for _, a := range resources(s.tpl, "AWS::CloudWatch::Alarm") {
+		ap := props(a)
+		dims := jsonString(ap["Dimensions"])
+		switch {
+		case ap["MetricName"] == "IteratorAge" && strings.Contains(dims, ids[cdp.FnFold]):
+			iteratorAge = true
+			if ap["Threshold"] != float64(cdp.DefaultIteratorAgeAlarm*1000) || ap["EvaluationPeriods"] != float64(5) {
+				t.Errorf("fold iterator-age alarm threshold, periods = %v, %v; want %d ms, 5", ap["Threshold"], ap["EvaluationPeriods"], cdp.DefaultIteratorAgeAlarm*1000)
+			}
+		case ap["MetricName"] == "ApproximateNumberOfMessagesVisible" && strings.Contains(dims, qid):
+			deadLetters = true
+		}
+	}
+	if !iteratorAge {
+		t.Error("no iterator-age alarm on fold")
+	}
+	if !deadLetters {
+		t.Error("no alarm on the fold dead-letter queue")
 	}
 }
 
@@ -717,7 +863,7 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("alarm %s actions = %s; want the alarm topic", id, jsonString(p["AlarmActions"]))
 		}
 	}
-	want := map[string]int{"Errors": 7, "Throttles": 7, "ApproximateNumberOfMessagesVisible": 6, "IteratorAge": 1, "5xx": 1}
+	want := map[string]int{"Errors": 8, "Throttles": 8, "ApproximateNumberOfMessagesVisible": 7, "IteratorAge": 2, "5xx": 1}
 	if jsonString(metrics) != jsonString(want) {
 		t.Errorf("alarms by metric = %v; want %v", metrics, want)
 	}
@@ -857,6 +1003,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			if name == cdp.FnOutbox && slices.Contains(actions, "dynamodb:PutItem") {
 				t.Errorf("outbox may write items; it only reads the stream")
 			}
+			reads := name == cdp.FnOutbox || name == cdp.FnFold
+			if got := slices.Contains(actions, "dynamodb:GetRecords"); got != reads {
+				t.Errorf("%s may read the table's stream: %v; want %v (only outbox and fold)", name, got, reads)
+			}
 			if name != cdp.FnAPI && name != cdp.FnTriggers && slices.ContainsFunc(actions, func(a string) bool {
 				return strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "secretsmanager:")
 			}) {
@@ -869,6 +1019,25 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("fold table items", func(t *testing.T) {
+		got := map[string]bool{}
+		for _, st := range pols[cdp.FnFold] {
+			for _, a := range st.Actions {
+				got[a] = true
+			}
+		}
+		for _, a := range []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:GetRecords", "sqs:SendMessage"} {
+			if !got[a] {
+				t.Errorf("fold lacks %s", a)
+			}
+		}
+		for _, a := range []string{"events:PutEvents", "dynamodb:Scan"} {
+			if got[a] {
+				t.Errorf("fold may %s; it writes profiles, the outbox function publishes", a)
+			}
+		}
+	})
 
 	secretTests := []struct {
 		fn   string

@@ -44,8 +44,9 @@ type spec struct {
 
 // specs lists every function. Timeouts: api stays under API Gateway's 30 s
 // integration limit; ingest-s3 streams files of any size; segments
-// backfills many profiles; scheduler runs every minute and must finish
-// before the next run.
+// backfills many profiles; fold writes up to one profile per event of a
+// batch of 1,000; scheduler runs every minute and must finish before the
+// next run.
 var specs = []spec{
 	{FnAPI, "Segment-compatible tracking API, webhooks and profile reads", 512, 29, invokeSync, true},
 	{FnIngestS3, "Loads files dropped under sources/<source>/", 1024, 900, invokeAsync, true},
@@ -53,6 +54,7 @@ var specs = []spec{
 	{FnSegments, "Re-evaluates given profiles' segments (backfill after segment changes)", 512, 900, invokeAsync, true},
 	{FnTriggers, "Executes trigger actions", 512, 60, invokeAsync, true},
 	{FnOutbox, "Publishes outbox items from the table's stream to the bus", 256, 60, invokeStream, false},
+	{FnFold, "Folds appended events of known profiles into their profiles", 512, 120, invokeStream, true},
 	{FnScheduler, "Sweeps due segment re-evaluations every minute", 512, 55, invokeAsync, true},
 }
 
@@ -96,8 +98,15 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 		),
 	}))
 
-	// The outbox function alone publishes to the bus; it reads the
-	// stream's outbox inserts only.
+	// The table's stream has two readers, outbox and fold. DynamoDB
+	// Streams supports at most two simultaneous readers per shard; a third
+	// event source mapping on this stream would be throttled (and slow the
+	// other two down). Further consumers subscribe to the bus instead.
+
+	// The outbox function alone publishes to the bus. It reads the
+	// stream's outbox inserts, and profile items that carry their outbox
+	// events (written when a profile write was committed alone, as the
+	// fold does): any filter that matches invokes it.
 	outbox := c.Functions[FnOutbox]
 	c.Bus.GrantPutEventsTo(outbox, jsii.String("PublishOutbox"))
 	outbox.AddEventSource(awslambdaeventsources.NewDynamoEventSource(c.Table, &awslambdaeventsources.DynamoEventSourceProps{
@@ -116,6 +125,54 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 					"Keys": map[string]interface{}{
 						TablePartitionKey: map[string]interface{}{
 							"S": awslambda.FilterRule_BeginsWith(jsii.String(OutboxKeyPrefix)),
+						},
+					},
+				},
+			}),
+			awslambda.FilterCriteria_Filter(&map[string]interface{}{
+				"eventName": awslambda.FilterRule_Or(jsii.String("INSERT"), jsii.String("MODIFY")),
+				"dynamodb": map[string]interface{}{
+					"NewImage": map[string]interface{}{
+						OutboxAttribute: map[string]interface{}{
+							"S": awslambda.FilterRule_Exists(),
+						},
+					},
+				},
+			}),
+		},
+	}))
+
+	// The fold function folds appended events into their profiles. The
+	// batching window gathers several events of one profile into a batch,
+	// so that each profile is written once per batch, not once per event:
+	// that is what makes tracked events of known profiles cheap. A failed
+	// batch fails whole (no partial batch responses); folding is
+	// idempotent, so bisected and retried batches fold nothing twice.
+	fold := c.Functions[FnFold]
+	fold.AddEventSource(awslambdaeventsources.NewDynamoEventSource(c.Table, &awslambdaeventsources.DynamoEventSourceProps{
+		StartingPosition:      awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:             jsii.Number(1000),
+		MaxBatchingWindow:     awscdk.Duration_Seconds(jsii.Number(5)),
+		BisectBatchOnError:    jsii.Bool(true),
+		RetryAttempts:         jsii.Number(10),
+		MaxRecordAge:          awscdk.Duration_Hours(jsii.Number(24)),
+		ParallelizationFactor: jsii.Number(1),
+		OnFailure:             awslambdaeventsources.NewSqsDlq(c.DeadLetters[FnFold]),
+		Filters: &[]*map[string]interface{}{
+			awslambda.FilterCriteria_Filter(&map[string]interface{}{
+				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+				"dynamodb": map[string]interface{}{
+					"Keys": map[string]interface{}{
+						TablePartitionKey: map[string]interface{}{
+							"S": awslambda.FilterRule_BeginsWith(jsii.String(ProfileKeyPrefix)),
+						},
+						TableSortKey: map[string]interface{}{
+							"S": awslambda.FilterRule_BeginsWith(jsii.String(EventSortPrefix)),
+						},
+					},
+					"NewImage": map[string]interface{}{
+						AppendAttribute: map[string]interface{}{
+							"S": awslambda.FilterRule_Exists(),
 						},
 					},
 				},

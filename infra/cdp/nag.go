@@ -51,6 +51,7 @@ func (c *Cdp) suppressions() {
 	suppress(c.API, "AwsSolutions-APIG4", reasonAPIAuth)
 
 	suppress(c.Roles[FnOutbox], "AwsSolutions-IAM5", reasonStreams, `/^Resource::\*$/`)
+	suppress(c.Roles[FnFold], "AwsSolutions-IAM5", reasonStreams, `/^Resource::\*$/`)
 	suppress(c.Roles[FnIngestS3], "AwsSolutions-IAM5", reasonObjectPrefixes,
 		`/^Resource::<[A-Za-z0-9]+\.Arn>\/(sources|rejected|reports)\/\*$/`)
 
