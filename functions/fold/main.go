@@ -14,7 +14,10 @@ import (
 )
 
 func main() {
-	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv())
+	s := app.SettingsFromEnv()
+	// Every profile the fold reads is written back with a version check.
+	s.EventualReads = true
+	p, _, err := app.AWS(context.Background(), s)
 	if err != nil {
 		log.Fatal(err)
 	}

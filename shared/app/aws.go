@@ -35,6 +35,11 @@ type Settings struct {
 	// ReadKeySSM is AURUM_READ_KEY_SSM: an SSM SecureString parameter
 	// holding the API's read key.
 	ReadKeySSM string
+	// EventualReads makes the store's point reads eventually consistent
+	// (half the read units). The fold function sets it: it writes every
+	// profile it read with a version check, so a stale read costs a
+	// retry, never a wrong write.
+	EventualReads bool
 	// AdminKeySSM is AURUM_ADMIN_KEY_SSM: an SSM SecureString parameter
 	// holding an admin key (read, erase, unmerge). Keys created with
 	// `aurum keys create --table` need no parameter.
@@ -79,7 +84,7 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 	}
 	// The table's stream publishes the outbox (functions/outbox) and
 	// folds appended events into profiles (functions/fold).
-	st := dynamo.New(dynamodb.NewFromConfig(ac), s.Table, dynamo.Options{StreamOutbox: true})
+	st := dynamo.New(dynamodb.NewFromConfig(ac), s.Table, dynamo.Options{StreamOutbox: true, EventualReads: s.EventualReads})
 	parts := Parts{
 		Config:   cfg,
 		Store:    st,

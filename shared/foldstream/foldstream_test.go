@@ -281,7 +281,6 @@ func TestDynamoFoldMatchesDirectPath(t *testing.T) {
 	}
 }
 
-
 // TestDynamoAppendItem checks the appended item's shape on the table: the
 // event item the direct path writes, plus the record for the fold, within
 // one write unit for a typical tracked event.

@@ -107,23 +107,34 @@ func (e *Engine) ObserveState(st Fingerprints, rec profile.Record) (Fingerprints
 
 // TopSort is the ItemTop sort key of a cluster: larger clusters sort
 // first, ties by profile id. The size is ranked by its RankStep, so a
-// cluster's entry moves only when its size crosses a step (about 4 times
-// per doubling), not on every record: readers take exact sizes from the
-// profiles (StreamStats).
+// cluster gets a new entry only when its size reaches the next power of
+// two, not on every record; the entries of its smaller steps stay while it
+// grows (deleting them would cost a write each time), and readers skip
+// them and take exact sizes from the profiles (StreamStats).
 func TopSort(size int, profileID string) string {
 	return fmt.Sprintf("%010d/%s", 9_999_999_999-int64(RankStep(size)), profileID)
 }
 
-// RankStep is the size a cluster of n records is ranked at: n itself up
-// to 16, above that n with all but its three leading bits cleared (16, 18,
-// 20, 22, 24, 28, 32, 36 ...), at most 12.5 % below n. RankStep(m) <=
-// RankStep(n) for m <= n.
+// TopSorts returns the sort keys of every ranking entry a cluster of size
+// records may hold: one per rank step from MinRanked through
+// RankStep(size). A cluster that shrinks or goes loses those above its new
+// step.
+func TopSorts(size int, profileID string) []string {
+	var out []string
+	for step := MinRanked; step <= RankStep(size) && step >= MinRanked; step *= 2 {
+		out = append(out, TopSort(step, profileID))
+	}
+	return out
+}
+
+// RankStep is the size a cluster of n records is ranked at: the largest
+// power of two not above n (n itself below 2). RankStep(m) <= RankStep(n)
+// for m <= n.
 func RankStep(n int) int {
-	if n <= 16 {
+	if n < 2 {
 		return n
 	}
-	b := bits.Len(uint(n))
-	return n &^ (1<<(b-3) - 1)
+	return 1 << (bits.Len(uint(n)) - 1)
 }
 
 // ParseTopSort reverses TopSort: it returns the ranked step of the size.

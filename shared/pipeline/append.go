@@ -114,7 +114,7 @@ type FoldResult struct {
 // remembers, per partition, the stream position it has folded, so a batch
 // delivered again changes nothing. Conflicting profile writes are re-read
 // and retried. The records counters of the identity statistics are added
-// once per call.
+// once per call, after the profiles, one single-item write each.
 func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult, error) {
 	var res FoldResult
 	if p.initErr != nil {
@@ -152,29 +152,37 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 		byLive[pr.ID] = append(byLive[pr.ID], byPart[part]...)
 	}
 	stats := map[string]int64{}
+	sizes := [2]map[string]int{{}, {}} // record counts before and after, per profile
 	for _, id := range lives {
-		if err := p.foldProfile(ctx, first[id], byLive[id], &res, stats); err != nil {
+		if err := p.foldProfile(ctx, first[id], byLive[id], &res, stats, sizes); err != nil {
 			return res, fmt.Errorf("pipeline: fold into profile %s: %w", id, err)
 		}
 	}
-	if len(stats) > 0 {
-		key := "fold/" + apps[0].ProfileID + "/" + apps[0].Seq
-		if err := p.st.Commit(ctx, store.Change{Items: statItems(key, stats)}); err != nil {
-			return res, fmt.Errorf("pipeline: fold: add statistics: %w", err)
-		}
+	// Statistics go last, one single-item change per counter or ranking
+	// entry (no transaction): a crash before them loses this call's
+	// share, a retried batch does not count it twice.
+	writes := sizeItems(sizes[0], sizes[1], stats)
+	writes = append(writes, statItems("fold/"+apps[0].ProfileID+"/"+apps[0].Seq, stats)...)
+	changes := make([]store.Change, len(writes))
+	for i, w := range writes {
+		changes[i] = store.Change{Items: []store.ItemWrite{w}}
+	}
+	if err := p.st.Commit(ctx, changes...); err != nil {
+		return res, fmt.Errorf("pipeline: fold: add statistics: %w", err)
 	}
 	return res, nil
 }
 
 // foldProfile folds apps into the live profile pr, retrying on conflict.
-func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []store.Appended, res *FoldResult, stats map[string]int64) error {
+func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []store.Appended, res *FoldResult, stats map[string]int64, sizes [2]map[string]int) error {
 	for attempt := 1; ; attempt++ {
-		folded, skipped, err := p.foldOnce(ctx, pr, apps, stats)
+		after, folded, skipped, err := p.foldOnce(ctx, pr, apps, stats)
 		if err == nil {
 			res.Folded += folded
 			res.Skipped += skipped
 			if folded > 0 {
 				res.Profiles++
+				sizes[0][pr.ID], sizes[1][pr.ID] = pr.RecordCount, after
 			}
 			return nil
 		}
@@ -196,9 +204,10 @@ func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []s
 	}
 }
 
-// foldOnce builds and commits one fold of apps into pr. Counters are
-// added to stats only when the commit succeeded.
-func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []store.Appended, stats map[string]int64) (folded, skipped int, err error) {
+// foldOnce builds and commits one fold of apps into pr and returns the
+// profile's new record count. Counters are added to stats only when the
+// commit succeeded.
+func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []store.Appended, stats map[string]int64) (size, folded, skipped int, err error) {
 	now := p.clock().UTC()
 	surv := clone(pr)
 	if surv.Folded == nil {
@@ -223,7 +232,7 @@ func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []stor
 		todo = append(todo, a.Record)
 	}
 	if len(todo) == 0 {
-		return 0, skipped, nil
+		return pr.RecordCount, 0, skipped, nil
 	}
 	sort.SliceStable(todo, func(i, j int) bool { return todo[i].ObservedAt.Before(todo[j].ObservedAt) })
 	var changed, names, sources []string
@@ -243,18 +252,12 @@ func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []stor
 	surv.Version = pr.Version + 1
 	surv.UpdatedAt = now
 	var ch store.Change
-	// The histogram and the ranking change only when the size crosses a
-	// bucket or a rank step: then, and only then, the fold is a
-	// transaction with those items.
-	hist := map[string]int64{}
-	ch.Items = sizeItems(map[string]int{pr.ID: pr.RecordCount}, map[string]int{surv.ID: surv.RecordCount}, hist)
-	ch.Items = append(ch.Items, statItems(surv.ID, hist)...)
 	upd, err := events.New(events.TypeProfileUpdated, now, events.ProfileUpdated{
 		Version: events.SchemaVersion, ProfileID: surv.ID, ProfileVersion: surv.Version,
 		Changed: changed, Sources: sources, EventNames: names,
 	}, surv.ID, fmt.Sprint(surv.Version), "fold")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	ch.Outbox = []events.Envelope{upd}
 	if len(p.exts) > 0 {
@@ -262,17 +265,17 @@ func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []stor
 		u := &Update{Before: &before, After: &surv, Folded: todo, Now: now}
 		for _, x := range p.exts {
 			if err := x.Extend(ctx, u, &ch); err != nil {
-				return 0, 0, fmt.Errorf("extend fold: %w", err)
+				return 0, 0, 0, fmt.Errorf("extend fold: %w", err)
 			}
 		}
 	}
 	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: pr.Version}}
 	ch.Items = store.MergeAdds(ch.Items)
 	if err := p.st.Commit(ctx, ch); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for k, n := range local {
 		stats[k] += n
 	}
-	return len(todo), skipped, nil
+	return surv.RecordCount, len(todo), skipped, nil
 }

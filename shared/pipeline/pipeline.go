@@ -692,17 +692,17 @@ func (p *Pipeline) placeholders(ctx context.Context, v *view, rec profile.Record
 // sizeItems keeps the cluster-size statistics as profiles change size:
 // the histogram counters (added to stats) move each profile from the
 // bucket of its old record count to the bucket of its new one (a profile
-// absent from after is gone), and the size ranking (ItemTop) entry moves
-// when the size crosses a rank step (identity.RankStep).
+// absent from after is gone), and the size ranking (ItemTop) gets an
+// entry when a profile reaches a new rank step (identity.RankStep); the
+// entries above its step go when it shrinks, all of them when it goes.
 func sizeItems(before, after map[string]int, stats map[string]int64) []store.ItemWrite {
 	var out []store.ItemWrite
 	buckets := identity.HistogramBuckets()
-	ranked := func(sizes map[string]int, id string) (string, bool) {
-		n, ok := sizes[id]
-		if !ok || n < identity.MinRanked {
-			return "", false
+	step := func(sizes map[string]int, id string) int {
+		if n, ok := sizes[id]; ok && n >= identity.MinRanked {
+			return identity.RankStep(n)
 		}
-		return identity.TopSort(n, id), true
+		return 0
 	}
 	for _, id := range slices.Sorted(maps.Keys(before)) {
 		n := before[id]
@@ -712,9 +712,12 @@ func sizeItems(before, after map[string]int, stats map[string]int64) []store.Ite
 		if n > 0 {
 			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]--
 		}
-		old, wasRanked := ranked(before, id)
-		if now, isRanked := ranked(after, id); wasRanked && (!isRanked || now != old) {
-			out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: old}})
+		if was, is := step(before, id), step(after, id); is < was {
+			for _, sort := range identity.TopSorts(n, id) {
+				if s, _, err := identity.ParseTopSort(sort); err == nil && s > is {
+					out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: sort}})
+				}
+			}
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(after)) {
@@ -725,9 +728,8 @@ func sizeItems(before, after map[string]int, stats map[string]int64) []store.Ite
 		if n > 0 {
 			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]++
 		}
-		now, isRanked := ranked(after, id)
-		if old, wasRanked := ranked(before, id); isRanked && (!wasRanked || now != old) {
-			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: now, N: int64(n)}})
+		if is := step(after, id); is > 0 && is != step(before, id) {
+			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id), N: int64(n)}})
 		}
 	}
 	for name, n := range stats {

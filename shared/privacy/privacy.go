@@ -448,8 +448,8 @@ func (s *Service) plan(ctx context.Context, ps *person) (store.Erasure, error) {
 	if !p.NextEvalAt.IsZero() {
 		add(segment.KindDue, segment.Shard(p.ID), segment.SortTime(p.NextEvalAt)+"|"+p.ID)
 	}
-	if p.RecordCount >= identity.MinRanked {
-		add(identity.ItemTop, identity.TopKey, identity.TopSort(p.RecordCount, p.ID))
+	for _, sort := range identity.TopSorts(p.RecordCount, p.ID) {
+		add(identity.ItemTop, identity.TopKey, sort)
 	}
 	if len(s.cfg.Triggers) > 0 {
 		pending, err := s.allItems(ctx, trigger.KindPending, pendingKey)

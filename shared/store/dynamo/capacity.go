@@ -319,3 +319,42 @@ const (
 	PriceWriteUnit = 0.625 / 1e6
 	PriceReadUnit  = 0.125 / 1e6
 )
+
+// UpdateItem implements Client. The item's size is estimated from its key
+// and the values written (DynamoDB bills the larger of the item before and
+// after the update).
+func (m *Meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	cp := *in
+	cp.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := m.c.UpdateItem(ctx, &cp, optFns...)
+	if !reached(err) {
+		return out, err
+	}
+	m.add(func(u *Units) {
+		u.WriteItems++
+		u.Write += writeUnits(writeSize(types.TransactWriteItem{Update: &types.Update{Key: in.Key, ExpressionAttributeValues: in.ExpressionAttributeValues}}))
+		if out != nil {
+			u.ReportedWrite += consumed(out.ConsumedCapacity)
+		}
+	})
+	return out, err
+}
+
+// DeleteItem implements Client, counting the size of the key (DynamoDB
+// bills the deleted item's size, at least one unit).
+func (m *Meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	cp := *in
+	cp.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := m.c.DeleteItem(ctx, &cp, optFns...)
+	if !reached(err) {
+		return out, err
+	}
+	m.add(func(u *Units) {
+		u.WriteItems++
+		u.Write += writeUnits(ItemSize(in.Key))
+		if out != nil {
+			u.ReportedWrite += consumed(out.ConsumedCapacity)
+		}
+	})
+	return out, err
+}

@@ -89,6 +89,33 @@ func TestDynamoCapacity(t *testing.T) {
 			}
 		})
 	}
+	// Generic counters (ItemAdd) written alone are single UpdateItem
+	// calls; ranking entries of a shrinking cluster single DeleteItems.
+	t.Run("update and delete of small items", func(t *testing.T) {
+		k := map[string]av{dynamo.PartitionKey: s("counter"), dynamo.SortKey: s("X")}
+		for i := range 2 {
+			f.meter.Reset()
+			_, err := f.meter.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: aws.String(f.table), Key: k,
+				UpdateExpression:          aws.String("ADD #n :one SET #v = if_not_exists(#v, :zero) + :one"),
+				ExpressionAttributeNames:  map[string]string{"#n": "n", "#v": "ver"},
+				ExpressionAttributeValues: map[string]av{":one": n("1"), ":zero": n("0")},
+			})
+			if err != nil {
+				t.Fatalf("UpdateItem() = %v", err)
+			}
+			if u := f.meter.Units(); u.Write != u.ReportedWrite || u.Write != 1 {
+				t.Errorf("UpdateItem #%d: computed %v WCU; DynamoDB Local reports %v; want 1", i, u.Write, u.ReportedWrite)
+			}
+		}
+		f.meter.Reset()
+		if _, err := f.meter.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(f.table), Key: k}); err != nil {
+			t.Fatalf("DeleteItem() = %v", err)
+		}
+		if u := f.meter.Units(); u.Write != u.ReportedWrite || u.Write != 1 {
+			t.Errorf("DeleteItem: computed %v WCU; DynamoDB Local reports %v; want 1", u.Write, u.ReportedWrite)
+		}
+	})
 	t.Run("query", func(t *testing.T) {
 		var items []map[string]av
 		for i := 0; i < 5; i++ {

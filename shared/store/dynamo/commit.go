@@ -326,31 +326,16 @@ const (
 )
 
 // send runs one transaction and maps its failure to a fault kind. A change
-// of one item is a conditional PutItem instead, which is as atomic and
-// costs half the write units.
+// of one item is a single conditional PutItem, UpdateItem or DeleteItem
+// instead (sendOne), which is as atomic and costs half the write units.
 //
 // When only the liveness conditions of generic item writes with two forms
 // failed (an item had expired, or was revived meanwhile), send switches
 // those writes to their other form and tries again. A transaction
 // cancelled only by transient reasons is retried a few times with backoff.
 func (s *Store) send(ctx context.Context, t *tx) error {
-	if len(t.items) == 1 && t.items[0].Put != nil && t.alts[0] == nil {
-		p := t.items[0].Put
-		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 p.TableName,
-			Item:                      p.Item,
-			ConditionExpression:       p.ConditionExpression,
-			ExpressionAttributeNames:  p.ExpressionAttributeNames,
-			ExpressionAttributeValues: p.ExpressionAttributeValues,
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			return fmt.Errorf("%s: %w", t.what[0], fault.ErrConflict)
-		}
-		if err != nil {
-			return wrap(itemName(t.what[0]), err)
-		}
-		return nil
+	if len(t.items) == 1 {
+		return s.sendOne(ctx, t)
 	}
 	transient := 0
 	for attempt := 0; ; attempt++ {
@@ -523,4 +508,55 @@ func validate(ch store.Change) error {
 		}
 	}
 	return nil
+}
+
+// sendOne writes a change of one item with the single-item operation its
+// form needs. A generic item write whose liveness condition failed is
+// switched to its other form and sent again, as in a transaction.
+func (s *Store) sendOne(ctx context.Context, t *tx) error {
+	for attempt := 0; ; attempt++ {
+		var err error
+		switch ti := t.items[0]; {
+		case ti.Put != nil:
+			p := ti.Put
+			_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+				TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+				ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues,
+			})
+		case ti.Update != nil:
+			u := ti.Update
+			_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+				ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+			})
+		case ti.Delete != nil:
+			d := ti.Delete
+			_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: d.TableName, Key: d.Key, ConditionExpression: d.ConditionExpression,
+				ExpressionAttributeNames: d.ExpressionAttributeNames, ExpressionAttributeValues: d.ExpressionAttributeValues,
+			})
+		default:
+			return fmt.Errorf("%s: %w", itemName(t.what[0]), fault.Invalidf("write without an operation"))
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			if err != nil {
+				return wrap(itemName(t.what[0]), err)
+			}
+			return nil
+		}
+		a := t.alts[0]
+		if a == nil {
+			return fmt.Errorf("%s: %w", t.what[0], fault.ErrConflict)
+		}
+		if attempt == maxSwitches {
+			return fmt.Errorf("%s: expiry raced %d times: %w", itemName(t.what[0]), attempt, fault.ErrRetryable)
+		}
+		a.fresh = !a.fresh
+		ti, _, err := s.itemWrite(a.w, t.now, a.fresh)
+		if err != nil {
+			return err
+		}
+		t.items[0] = ti
+	}
 }

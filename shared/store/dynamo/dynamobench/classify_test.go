@@ -221,6 +221,32 @@ func (k *classifier) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opt
 	return out, err
 }
 
+func (k *classifier) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	out, err := k.c.UpdateItem(ctx, in, optFns...)
+	if err == nil {
+		k.add(kindOf(in.Key), func(t *tally) {
+			n := dynamo.ItemSize(in.Key)
+			for _, v := range in.ExpressionAttributeValues {
+				n += dynamo.ItemSize(map[string]types.AttributeValue{"": v})
+			}
+			t.Writes++
+			t.WCU += writeUnits(n)
+		})
+	}
+	return out, err
+}
+
+func (k *classifier) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	out, err := k.c.DeleteItem(ctx, in, optFns...)
+	if err == nil {
+		k.add(kindOf(in.Key), func(t *tally) {
+			t.Writes++
+			t.WCU += writeUnits(dynamo.ItemSize(in.Key))
+		})
+	}
+	return out, err
+}
+
 // table renders tallies divided by n, one kind a line, largest cost first.
 func table(by map[string]tally, n float64) string {
 	names := slices.Collect(maps.Keys(by))

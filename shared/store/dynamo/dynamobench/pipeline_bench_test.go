@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aurum-cdp/aurum/shared/app"
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/foldstream"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/store/dynamo"
@@ -55,13 +57,26 @@ type rig struct {
 	meter    *dynamo.Meter
 	kinds    *classifier
 	ingester pipeline.Ingester
+	// stream and fold are set with the AWS wiring: the fold function's
+	// handler fed from the table's stream on DynamoDB Local.
+	stream *dynamotest.Stream
+	fold   func(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// wiring is how the functions are wired: the store's options and, with
+// aws, the append path with its fold and the stream-published outbox, as
+// app.AWS wires them.
+type wiring struct {
+	opts dynamo.Options
+	aws  bool
 }
 
 // newRig wires app.New on a fresh DynamoDB Local table, deleted when
 // owner ends.
-func newRig(tb, owner testing.TB, cfg *config.Config, opts dynamo.Options) *rig {
+func newRig(tb, owner testing.TB, cfg *config.Config, w wiring) *rig {
 	tb.Helper()
-	c := dynamotest.Client(tb)
+	access := dynamotest.NewAccessKey()
+	c := dynamotest.ClientFor(tb, access)
 	table := dynamotest.TableName(tb)
 	if err := dynamo.CreateTable(tb.Context(), c, table); err != nil {
 		tb.Fatalf("CreateTable() = %v", err)
@@ -71,11 +86,31 @@ func newRig(tb, owner testing.TB, cfg *config.Config, opts dynamo.Options) *rig 
 	})
 	m := dynamo.NewMeter(c)
 	k := newClassifier(m)
-	pl, err := app.New(app.Parts{Config: cfg, Store: dynamo.New(k, table, opts)})
+	opts := w.opts
+	opts.StreamOutbox = opts.StreamOutbox || w.aws
+	st := dynamo.New(k, table, opts)
+	parts := app.Parts{Config: cfg, Store: st}
+	if w.aws {
+		parts.Appender = st
+	}
+	pl, err := app.New(parts)
 	if err != nil {
 		tb.Fatalf("app.New() = %v", err)
 	}
-	return &rig{meter: m, kinds: k, ingester: pl.Ingester}
+	r := &rig{meter: m, kinds: k, ingester: pl.Ingester}
+	if w.aws {
+		// The fold function's platform reads eventually consistently.
+		fopts := opts
+		fopts.EventualReads = true
+		fst := dynamo.New(k, table, fopts)
+		fpl, err := app.New(app.Parts{Config: cfg, Store: fst, Appender: fst})
+		if err != nil {
+			tb.Fatalf("app.New() = %v", err)
+		}
+		r.stream = dynamotest.StreamFor(tb, access, table)
+		r.fold = lambda.NewHandler(foldstream.New(fpl.Pipeline, nil).Handle).Invoke
+	}
+	return r
 }
 
 func (r *rig) reset() {
@@ -91,6 +126,19 @@ func (r *rig) ingest(tb testing.TB, recs ...profile.Record) {
 	}
 	if res.Accepted != len(recs) {
 		tb.Fatalf("Ingest(%d records) accepted %d; want all", len(recs), res.Accepted)
+	}
+}
+
+// settle runs the fold function over what the stream holds (AWS wiring;
+// a no-op otherwise), as Lambda would after its batching window.
+func (r *rig) settle(tb testing.TB) {
+	tb.Helper()
+	if r.stream == nil {
+		return
+	}
+	payload, _ := r.stream.Next(tb)
+	if _, err := r.fold(tb.Context(), payload); err != nil {
+		tb.Fatalf("fold = %v", err)
 	}
 }
 
@@ -111,7 +159,7 @@ func track(id string, at time.Time, ids ...profile.Identifier) profile.Record {
 }
 
 // seed ingests a profile of n track records with anonymous id id, in
-// batches.
+// batches, and folds what was appended.
 func seed(tb testing.TB, r *rig, id string, n int) {
 	tb.Helper()
 	const batch = 100
@@ -122,6 +170,7 @@ func seed(tb testing.TB, r *rig, id string, n int) {
 		}
 		r.ingest(tb, recs...)
 	}
+	r.settle(tb)
 }
 
 type scenario struct {
@@ -174,35 +223,87 @@ func scenarios() []scenario {
 // on-demand cost in USD per million events at us-east-1 list prices. The
 // log lists the items by kind.
 //
-// Variants: Full is the root aurum.yaml with the store's defaults
-// (strongly consistent reads); Full+EventualOwners the same with
-// dynamo.Options.EventualOwners; NoSegments aurum.yaml without segments,
-// triggers and aggregates (without Merge10Into10000, whose seeding takes
-// minutes: its track events touch no segment item, as in the other
-// scenarios but one, so it costs what it costs in Full).
+// Variants: AWS is the root aurum.yaml wired as the Lambda functions are
+// (app.AWS: the append path for tracked events of known profiles, folded
+// by the fold function from the table's stream, whose units are counted
+// too; the outbox published from the stream); Direct the same without the
+// append path (every record committed with its profile, the outbox index
+// written), Direct+EventualOwners with dynamo.Options.EventualOwners;
+// NoSegments the direct path on aurum.yaml without segments, triggers and
+// aggregates (without Merge10Into10000, whose seeding takes minutes).
 func BenchmarkDynamoPipeline(b *testing.B) {
 	cs := configs(b)
 	for _, v := range []struct {
 		name string
 		cfg  *config.Config
-		opts dynamo.Options
+		w    wiring
 	}{
-		{"Full", cs[0].cfg, dynamo.Options{}},
-		{"Full+EventualOwners", cs[0].cfg, dynamo.Options{EventualOwners: true}},
-		{"NoSegments", cs[1].cfg, dynamo.Options{}},
+		{"AWS", cs[0].cfg, wiring{aws: true}},
+		{"Direct", cs[0].cfg, wiring{}},
+		{"Direct+EventualOwners", cs[0].cfg, wiring{opts: dynamo.Options{EventualOwners: true}}},
+		{"NoSegments", cs[1].cfg, wiring{}},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			for _, sc := range scenarios() {
 				if v.name == "NoSegments" && sc.name == "Merge10Into10000" {
 					continue
 				}
-				benchScenario(b, v.cfg, sc, v.opts)
+				benchScenario(b, v.cfg, sc, v.w, 1)
 			}
 		})
 	}
 }
 
-func benchScenario(parent *testing.B, cfg *config.Config, sc scenario, opts dynamo.Options) {
+// BenchmarkDynamoTracked reports what a tracked event of a known profile
+// costs with the AWS wiring when the fold function's batch holds k events
+// of the profile (k = 1: the profile's only event within the batching
+// window; 5 and 20: a browsing session). Every event is its own Ingest
+// call, as the tracking API receives it; the fold runs once per
+// iteration. Besides the totals per event it reports the request path's
+// and the fold's shares.
+//
+// Profiles=n runs the same with n known profiles sharing each fold batch
+// (the fold function's batches hold up to 1,000 records of many people),
+// over which the batch's statistics writes spread.
+func BenchmarkDynamoTracked(b *testing.B) {
+	cfg := configs(b)[0].cfg
+	sc := scenarios()[0] // KnownProfile
+	for _, k := range []int{1, 5, 20} {
+		b.Run(fmt.Sprintf("Profiles=1/PerBatch=%d", k), func(b *testing.B) {
+			benchScenario(b, cfg, sc, wiring{aws: true}, k)
+		})
+	}
+	for _, v := range []struct{ profiles, per int }{{100, 1}, {20, 5}} {
+		b.Run(fmt.Sprintf("Profiles=%d/PerBatch=%d", v.profiles, v.per), func(b *testing.B) {
+			benchScenario(b, cfg, manyProfiles(v.profiles, v.per), wiring{aws: true}, v.profiles*v.per)
+		})
+	}
+}
+
+// manyProfiles is a scenario of n known profiles (seeded with one event
+// each) whose tracked events come per events at a time, each profile in
+// turn.
+func manyProfiles(n, per int) scenario {
+	return scenario{
+		name: "KnownProfiles",
+		setup: func(tb testing.TB, r *rig) {
+			var recs []profile.Record
+			for p := range n {
+				recs = append(recs, track(fmt.Sprint("seed-", p), base, anon(fmt.Sprint("user-", p))))
+			}
+			r.ingest(tb, recs...)
+		},
+		prepare: func(tb testing.TB, r *rig, i int) profile.Record {
+			p := (i / per) % n
+			return track(fmt.Sprint("many-msg-", i), base.Add(time.Hour+time.Duration(i)*time.Second), anon(fmt.Sprint("user-", p)))
+		},
+	}
+}
+
+// benchScenario meters sc: per iteration k records prepared by sc, each
+// ingested on its own, then the fold (AWS wiring); units are reported per
+// record.
+func benchScenario(parent *testing.B, cfg *config.Config, sc scenario, w wiring, k int) {
 	// The testing package runs a sub-benchmark several times (b.N = 1
 	// first): the rig and its setup are made once, and record numbers go
 	// on across runs.
@@ -210,21 +311,34 @@ func benchScenario(parent *testing.B, cfg *config.Config, sc scenario, opts dyna
 	next := 0
 	parent.Run(sc.name, func(b *testing.B) {
 		if r == nil {
-			r = newRig(b, parent, cfg, opts)
+			r = newRig(b, parent, cfg, w)
 			if sc.setup != nil {
 				sc.setup(b, r)
 			}
+			r.settle(b)
 		}
-		var sum dynamo.Units
+		var sum, path dynamo.Units
 		kinds := map[string]tally{}
 		b.ResetTimer()
 		for range b.N {
 			b.StopTimer()
-			rec := sc.prepare(b, r, next)
-			next++
+			recs := make([]profile.Record, k)
+			for j := range recs {
+				recs[j] = sc.prepare(b, r, next)
+				next++
+			}
+			r.settle(b)
 			r.reset()
 			b.StartTimer()
-			r.ingest(b, rec)
+			for _, rec := range recs {
+				r.ingest(b, rec)
+			}
+			b.StopTimer()
+			p := r.meter.Units()
+			path.Read += p.Read
+			path.Write += p.Write
+			b.StartTimer()
+			r.settle(b)
 			b.StopTimer()
 			u := r.meter.Units()
 			sum.Read += u.Read
@@ -232,22 +346,26 @@ func benchScenario(parent *testing.B, cfg *config.Config, sc scenario, opts dyna
 			sum.ReportedRead += u.ReportedRead
 			sum.ReportedWrite += u.ReportedWrite
 			sum.WriteItems += u.WriteItems
-			for k, t := range r.kinds.snapshot() {
-				acc := kinds[k]
+			for kind, t := range r.kinds.snapshot() {
+				acc := kinds[kind]
 				acc.Writes += t.Writes
 				acc.Reads += t.Reads
 				acc.WCU += t.WCU
 				acc.RCU += t.RCU
-				kinds[k] = acc
+				kinds[kind] = acc
 			}
 			b.StartTimer()
 		}
-		n := float64(b.N)
+		n := float64(b.N * k)
 		b.ReportMetric(sum.Write/n, "WCU/event")
 		b.ReportMetric(sum.Read/n, "RCU/event")
 		b.ReportMetric(float64(sum.WriteItems)/n, "items/event")
 		b.ReportMetric((sum.Write*dynamo.PriceWriteUnit+sum.Read*dynamo.PriceReadUnit)/n*1e6, "USD/Mevents")
-		b.Logf("per event (N=%d; DynamoDB Local reported WCU %.2f, RCU %.2f):%s", b.N,
+		if w.aws {
+			b.ReportMetric(path.Write/n, "path-WCU/event")
+			b.ReportMetric(path.Read/n, "path-RCU/event")
+		}
+		b.Logf("per event (N=%d, %d per batch; DynamoDB Local reported WCU %.2f, RCU %.2f):%s", b.N, k,
 			sum.ReportedWrite/n, sum.ReportedRead/n, table(kinds, n))
 	})
 }
@@ -260,29 +378,40 @@ func TestPipelineUnitsByKind(t *testing.T) {
 		if sc.name == "Merge10Into10000" {
 			continue // the seeding is for benchmarks
 		}
-		t.Run(sc.name, func(t *testing.T) {
-			r := newRig(t, t, cfg, dynamo.Options{})
-			if sc.setup != nil {
-				sc.setup(t, r)
-			}
-			rec := sc.prepare(t, r, 0)
-			r.reset()
-			r.ingest(t, rec)
-			u := r.meter.Units()
-			var w, rd float64
-			items := 0
-			for _, k := range r.kinds.snapshot() {
-				w += k.WCU
-				rd += k.RCU
-				items += k.Writes
-			}
-			if math.Abs(w-u.Write) > 1e-9 || math.Abs(rd-u.Read) > 1e-9 || items != u.WriteItems {
-				t.Errorf("by kind: WCU %v, RCU %v, items %d; want the meter's %v, %v, %d",
-					w, rd, items, u.Write, u.Read, u.WriteItems)
-			}
-			if u.Write == 0 || u.Read == 0 {
-				t.Errorf("meter counted WCU %v, RCU %v; want both > 0", u.Write, u.Read)
-			}
-		})
+		for _, w := range []struct {
+			name string
+			w    wiring
+		}{{"Direct", wiring{}}, {"AWS", wiring{aws: true}}} {
+			t.Run(w.name+"/"+sc.name, func(t *testing.T) {
+				unitsByKind(t, cfg, sc, w.w)
+			})
+		}
+	}
+}
+
+func unitsByKind(t *testing.T, cfg *config.Config, sc scenario, wr wiring) {
+	r := newRig(t, t, cfg, wr)
+	if sc.setup != nil {
+		sc.setup(t, r)
+	}
+	rec := sc.prepare(t, r, 0)
+	r.settle(t)
+	r.reset()
+	r.ingest(t, rec)
+	r.settle(t)
+	u := r.meter.Units()
+	var w, rd float64
+	items := 0
+	for _, k := range r.kinds.snapshot() {
+		w += k.WCU
+		rd += k.RCU
+		items += k.Writes
+	}
+	if math.Abs(w-u.Write) > 1e-9 || math.Abs(rd-u.Read) > 1e-9 || items != u.WriteItems {
+		t.Errorf("by kind: WCU %v, RCU %v, items %d; want the meter's %v, %v, %d",
+			w, rd, items, u.Write, u.Read, u.WriteItems)
+	}
+	if u.Write == 0 || u.Read == 0 {
+		t.Errorf("meter counted WCU %v, RCU %v; want both > 0", u.Write, u.Read)
 	}
 }
