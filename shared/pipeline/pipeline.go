@@ -48,6 +48,8 @@ type Result struct {
 	// ProfileIDs holds, per input record in order, the profile it landed
 	// in ("" for a duplicate).
 	ProfileIDs []string `json:"-"`
+	// stats sums the identity counters of the changes that landed.
+	stats map[string]int64
 }
 
 // Add accumulates another result.
@@ -196,6 +198,11 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 	}
 	var res Result
 	res.ProfileIDs = make([]string, len(recs))
+	res.stats = map[string]int64{}
+	if len(recs) == 0 {
+		return res, nil
+	}
+	defer p.flushStats(ctx, res.stats, keys[0])
 	done := make([]bool, len(recs))
 	if err := p.appendKnown(ctx, recs, done, &res); err != nil {
 		return res, fmt.Errorf("pipeline: ingest %d records: %w", len(recs), err)
@@ -281,6 +288,9 @@ func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string
 }
 
 func (p *Pipeline) account(res *Result, i int, out outcome, done []bool) {
+	for k, n := range out.stats {
+		res.stats[k] += n
+	}
 	done[i] = true
 	res.Accepted++
 	res.ProfileIDs[i] = out.profileID
@@ -302,6 +312,9 @@ type outcome struct {
 	profileID string
 	created   bool
 	merged    int
+	// stats are the identity counters the change adds; they are written
+	// once the change has landed (see flushStats).
+	stats map[string]int64
 }
 
 // blockPriority is the link priority of composite-key and fuzzy links:
@@ -517,7 +530,7 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	// The record index lists the cluster's records for unmerge.
 	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: surv.ID, Sort: rec.Key()}})
 	ch.Items = append(ch.Items, sizeItems(oldSizes, map[string]int{surv.ID: surv.RecordCount}, stats)...)
-	ch.Items = append(ch.Items, statItems(key, stats)...)
+	out.stats = stats
 	surv.Version = expect + 1
 	surv.UpdatedAt = now
 	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: expect}}
@@ -769,6 +782,31 @@ func earlierRule(order []string, a, b string) string {
 		return b
 	}
 	return a
+}
+
+// flushStats adds the identity counters of an Ingest call's committed
+// changes: one single-item ItemAdd per counter (no transaction), after the
+// changes, so counters cost one write unit per call instead of two per
+// record. A failure is logged, not returned: the records are committed,
+// and a retry would find them all duplicates; the counters then miss
+// them (they are statistics).
+func (p *Pipeline) flushStats(ctx context.Context, stats map[string]int64, key string) {
+	for k, n := range stats {
+		if n == 0 {
+			delete(stats, k)
+		}
+	}
+	if len(stats) == 0 {
+		return
+	}
+	writes := statItems(key, stats)
+	changes := make([]store.Change, len(writes))
+	for i, w := range writes {
+		changes[i] = store.Change{Items: []store.ItemWrite{w}}
+	}
+	if err := p.st.Commit(context.WithoutCancel(ctx), changes...); err != nil {
+		p.log.ErrorContext(ctx, "pipeline: identity counters not added", "counters", len(writes), "error", err.Error())
+	}
 }
 
 // statItems turns counter increments into ItemAdd writes on one shard
