@@ -276,6 +276,17 @@ func TestDynamoFoldMatchesDirectPath(t *testing.T) {
 	if !slices.Equal(ids(got), ids(want)) {
 		t.Errorf("folded recent events %v; direct path %v", ids(got), ids(want))
 	}
+	// The message of y after the merge re-claimed y for the survivor on
+	// both paths (lazy compaction of the redirect).
+	for name, r := range map[string]*rig{"direct": direct, "appended": appended} {
+		o, err := r.st.Owners(t.Context(), []profile.Identifier{anon("y")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := o[anon("y")]; c.Claimant != c.ProfileID {
+			t.Errorf("%s: anonymous id y claimed by %s, live %s; want the survivor to have re-claimed it", name, c.Claimant, c.ProfileID)
+		}
+	}
 	if _, ok := got.Segments["repeat-buyers"]; !ok {
 		t.Errorf("segments %v; want repeat-buyers after three orders", got.Segments)
 	}

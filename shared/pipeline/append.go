@@ -104,6 +104,9 @@ type FoldResult struct {
 	Profiles int `json:"profiles"`
 	// Orphans were appended to a profile that no longer exists (erased).
 	Orphans int `json:"orphans"`
+	// Compacted counts identifiers re-claimed by their live profile
+	// because their claimant had been merged away.
+	Compacted int `json:"compacted"`
 }
 
 // Fold applies appended records (store.Appender), as the change stream
@@ -158,6 +161,7 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 			return res, fmt.Errorf("pipeline: fold into profile %s: %w", id, err)
 		}
 	}
+	p.compact(ctx, byLive, &res)
 	// Statistics go last, one single-item change per counter or ranking
 	// entry (no transaction): a crash before them loses this call's
 	// share, a retried batch does not count it twice.
@@ -171,6 +175,41 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 		return res, fmt.Errorf("pipeline: fold: add statistics: %w", err)
 	}
 	return res, nil
+}
+
+// compact re-claims, for the live profile, the identifiers of records
+// appended under a profile that had been merged away (lazy compaction of
+// redirects: later appends and reads skip the hop). Each claim is its own
+// conditional write, expecting the claimant the append saw; one that
+// changed meanwhile is left alone.
+func (p *Pipeline) compact(ctx context.Context, byLive map[string][]store.Appended, res *FoldResult) {
+	var changes []store.Change
+	seen := map[profile.Identifier]bool{}
+	for live, apps := range byLive {
+		for _, a := range apps {
+			if a.ProfileID == live {
+				continue
+			}
+			for _, id := range a.Record.Identifiers {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				changes = append(changes, store.Change{Claims: []store.Claim{{Identifier: id, ProfileID: live, ExpectClaimant: a.ProfileID}}})
+			}
+		}
+	}
+	for _, ch := range changes {
+		err := p.st.Commit(ctx, ch)
+		if err == nil {
+			res.Compacted++
+			continue
+		}
+		if !fault.Is(err, fault.ErrConflict) {
+			p.log.WarnContext(ctx, "pipeline: claim compaction failed", "error", err.Error())
+			return
+		}
+	}
 }
 
 // foldProfile folds apps into the live profile pr, retrying on conflict.

@@ -512,9 +512,20 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	for _, id := range surv.Identifiers[nIDs:] {
 		newIDs = append(newIDs, id.String())
 	}
+	inGroup := map[string]bool{}
+	for _, g := range group {
+		inGroup[g.ID] = true
+	}
 	for _, l := range links {
-		if _, claimed := owners[l.Identifier]; !claimed && !dropped[l.Identifier] {
+		o, claimed := owners[l.Identifier]
+		switch {
+		case !claimed && !dropped[l.Identifier]:
 			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID})
+		case claimed && o.Claimant != o.ProfileID && inGroup[o.ProfileID]:
+			// Lazy compaction: the claimant was merged away before; the
+			// live profile re-claims the identifier, so reads and appends
+			// stop following the redirect.
+			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID, ExpectClaimant: o.Claimant})
 		}
 	}
 	if len(keys) > 0 {
