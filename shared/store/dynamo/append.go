@@ -28,16 +28,7 @@ var _ store.Appender = (*Store)(nil)
 // BatchGetItem of the identifier items (half a read unit each), without
 // following redirects.
 func (s *Store) Claimants(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]string, error) {
-	byPK := map[string]profile.Identifier{}
-	var keys []item
-	for _, id := range ids {
-		pk := identifierPK(id)
-		if _, ok := byPK[pk]; ok {
-			continue
-		}
-		byPK[pk] = id
-		keys = append(keys, key(pk, skIdentifier))
-	}
+	keys, byPK := identifierKeys(ids)
 	got, err := s.batchGet(ctx, keys, aws.Bool(false))
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: read identifiers: %w", err)

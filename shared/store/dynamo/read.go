@@ -204,16 +204,7 @@ func (s *Store) resolveMany(ctx context.Context, ids []string, consistent *bool)
 // eventually consistent with Options.EventualOwners.
 func (s *Store) Owners(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]store.Owner, error) {
 	owners := make(map[profile.Identifier]store.Owner, len(ids))
-	var keys []item
-	byPK := map[string]profile.Identifier{}
-	for _, id := range ids {
-		pk := identifierPK(id)
-		if _, ok := byPK[pk]; ok {
-			continue
-		}
-		byPK[pk] = id
-		keys = append(keys, key(pk, skIdentifier))
-	}
+	keys, byPK := identifierKeys(ids)
 	got, err := s.batchGet(ctx, keys, s.ownersConsistent())
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: read identifiers: %w", err)
@@ -231,6 +222,22 @@ func (s *Store) Owners(ctx context.Context, ids []profile.Identifier) (map[profi
 		owners[byPK[pk]] = store.Owner{Claimant: c, ProfileID: live[c]}
 	}
 	return owners, nil
+}
+
+// identifierKeys returns the keys of the identifier items of ids, each
+// once, and the identifier of each partition key.
+func identifierKeys(ids []profile.Identifier) ([]item, map[string]profile.Identifier) {
+	byPK := map[string]profile.Identifier{}
+	var keys []item
+	for _, id := range ids {
+		pk := identifierPK(id)
+		if _, ok := byPK[pk]; ok {
+			continue
+		}
+		byPK[pk] = id
+		keys = append(keys, key(pk, skIdentifier))
+	}
+	return keys, byPK
 }
 
 // Seen reports which of keys are recorded (and not expired): those map to

@@ -151,6 +151,15 @@ func NewAccessKey() string {
 func ClientFor(t testing.TB, accessKey string) *dynamodb.Client {
 	t.Helper()
 	ep := Endpoint(t)
+	return dynamodb.NewFromConfig(awsConfig(t, accessKey), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(ep)
+		o.DisableValidateResponseChecksum = true
+	})
+}
+
+// awsConfig is the SDK configuration of test clients using accessKey.
+func awsConfig(t testing.TB, accessKey string) aws.Config {
+	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion(Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, SecretKey, "")),
@@ -158,10 +167,7 @@ func ClientFor(t testing.TB, accessKey string) *dynamodb.Client {
 	if err != nil {
 		t.Fatalf("dynamotest: load AWS config: %v", err)
 	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(ep)
-		o.DisableValidateResponseChecksum = true
-	})
+	return cfg
 }
 
 var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)

@@ -1,15 +1,12 @@
 package dynamotest
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 )
@@ -31,14 +28,7 @@ type Stream struct {
 func StreamFor(t testing.TB, accessKey, table string) *Stream {
 	t.Helper()
 	ep := Endpoint(t)
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion(Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKey, SecretKey, "")),
-	)
-	if err != nil {
-		t.Fatalf("dynamotest: load AWS config: %v", err)
-	}
-	c := dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
+	c := dynamodbstreams.NewFromConfig(awsConfig(t, accessKey), func(o *dynamodbstreams.Options) {
 		o.BaseEndpoint = aws.String(ep)
 	})
 	out, err := c.ListStreams(t.Context(), &dynamodbstreams.ListStreamsInput{TableName: aws.String(table)})
