@@ -77,6 +77,8 @@ const (
 	DefaultAPIRateLimit     = 500
 	DefaultAPIBurstLimit    = 1000
 	DefaultIteratorAgeAlarm = 60 // seconds
+	// DefaultFoldWindow is the fold function's batching window, seconds.
+	DefaultFoldWindow = 5
 )
 
 // CdpProps configures NewCdp.
@@ -110,6 +112,12 @@ type CdpProps struct {
 	// DefaultAPIBurstLimit.
 	APIRateLimit  float64
 	APIBurstLimit float64
+	// FoldWindow is how long, in seconds (1 to 300), the fold function's
+	// event source gathers appended events before folding them; default
+	// DefaultFoldWindow. Longer windows put more events of a profile into
+	// one profile write (fewer write units per tracked event) and delay
+	// profile updates, segment changes and ProfileUpdated by as much.
+	FoldWindow float64
 	// ReadKeySSM names the SSM SecureString parameter holding the API's
 	// read key (profile reads); the api function gets it as
 	// AURUM_READ_KEY_SSM and may read it. Empty: no read key.
@@ -204,6 +212,10 @@ func withDefaults(props *CdpProps) CdpProps {
 	if p.APIBurstLimit <= 0 {
 		p.APIBurstLimit = DefaultAPIBurstLimit
 	}
+	if p.FoldWindow <= 0 {
+		p.FoldWindow = DefaultFoldWindow
+	}
+	p.FoldWindow = min(p.FoldWindow, 300) // the event source's maximum
 	if p.TriggerPatterns == nil {
 		p.TriggerPatterns = TriggerPatterns
 	}

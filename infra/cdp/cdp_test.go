@@ -1164,3 +1164,24 @@ func TestSchemaDraftWarning(t *testing.T) {
 		t.Errorf("draft warnings = %d; want 1 for a schema using const", len(warnings))
 	}
 }
+
+// TestFoldWindow checks that CdpProps.FoldWindow sets the fold's batching
+// window, within the event source's 300-second maximum.
+func TestFoldWindow(t *testing.T) {
+	for _, tt := range []struct{ set, want float64 }{{30, 30}, {900, 300}} {
+		t.Run(fmt.Sprint(tt.set), func(t *testing.T) {
+			s := synth(t, &cdp.CdpProps{
+				Config:     loadConfig(t, testConfig),
+				AssetDir:   fakeAssets(t, testConfig),
+				FoldWindow: tt.set,
+			})
+			p, ok := streamMappings(t, s)[cdp.FnFold]
+			if !ok {
+				t.Fatal("fold has no event source mapping")
+			}
+			if got := p["MaximumBatchingWindowInSeconds"]; got != tt.want {
+				t.Errorf("FoldWindow %v: batching window %v; want %v", tt.set, got, tt.want)
+			}
+		})
+	}
+}

@@ -152,7 +152,7 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 	fold.AddEventSource(awslambdaeventsources.NewDynamoEventSource(c.Table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:      awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:             jsii.Number(1000),
-		MaxBatchingWindow:     awscdk.Duration_Seconds(jsii.Number(5)),
+		MaxBatchingWindow:     awscdk.Duration_Seconds(jsii.Number(p.FoldWindow)),
 		BisectBatchOnError:    jsii.Bool(true),
 		RetryAttempts:         jsii.Number(10),
 		MaxRecordAge:          awscdk.Duration_Hours(jsii.Number(24)),

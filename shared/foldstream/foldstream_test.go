@@ -23,6 +23,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/foldstream"
 	"github.com/aurum-cdp/aurum/shared/outboxstream"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
+	"github.com/aurum-cdp/aurum/shared/privacy"
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/store"
 	"github.com/aurum-cdp/aurum/shared/store/dynamo"
@@ -394,5 +395,45 @@ func TestDynamoFoldRetriedBatch(t *testing.T) {
 	}
 	if again := r.profile(t, first.ID); again.EventCount != first.EventCount || again.Version != first.Version {
 		t.Errorf("retried batch: %d events at version %d; want %d at %d", again.EventCount, again.Version, first.EventCount, first.Version)
+	}
+}
+
+// TestDynamoFoldDiscardsOrphans appends an event under a profile erased
+// meanwhile (the race of an eventually consistent claim read with an
+// erasure): the fold deletes the event item instead of keeping data of
+// an erased person.
+func TestDynamoFoldDiscardsOrphans(t *testing.T) {
+	r := newRig(t, true)
+	r.ingest(t, track("m-0", "Page Viewed", base, anon("a1")))
+	r.drain(t)
+	owner, _ := r.st.Owners(t.Context(), []profile.Identifier{anon("a1")})
+	id := owner[anon("a1")].ProfileID
+	svc, err := privacy.New(r.plat.Config, r.st, privacy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Erase(t.Context(), id); err != nil {
+		t.Fatalf("Erase = %v", err)
+	}
+	late := track("m-late", "Product Viewed", base.Add(time.Minute), anon("a1"))
+	if w, err := r.st.Append(t.Context(), []store.Append{{ProfileID: id, Record: late}}); err != nil || !w[0] {
+		t.Fatalf("Append = %v, %v", w, err)
+	}
+	if evs, _, err := r.st.Events(t.Context(), id, 10, ""); err == nil && len(evs) > 0 {
+		t.Logf("before the fold: %d events under the erased id", len(evs))
+	}
+	r.drain(t)
+	out, err := r.client.Query(t.Context(), &dynamodb.QueryInput{
+		TableName:              aws.String(r.table),
+		KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: "P#" + id},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 0 {
+		t.Errorf("after the fold: %d items under the erased profile's partition; want none", len(out.Items))
 	}
 }

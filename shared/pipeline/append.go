@@ -102,7 +102,8 @@ type FoldResult struct {
 	Skipped int `json:"skipped"`
 	// Profiles counts the profile writes.
 	Profiles int `json:"profiles"`
-	// Orphans were appended to a profile that no longer exists (erased).
+	// Orphans were appended to a profile that no longer exists (erased);
+	// their event items are deleted.
 	Orphans int `json:"orphans"`
 	// Compacted counts identifiers re-claimed by their live profile
 	// because their claimant had been merged away.
@@ -137,12 +138,12 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 	// Partitions resolve to live profiles; merged ones share a fold.
 	byLive := map[string][]store.Appended{}
 	first := map[string]profile.Profile{}
+	var orphans []store.Appended
 	var lives []string
 	for _, part := range parts {
 		pr, err := p.st.Profile(ctx, part)
 		if fault.Is(err, fault.ErrNotFound) {
-			res.Orphans += len(byPart[part])
-			p.log.WarnContext(ctx, "pipeline: appended events of a missing profile dropped", "partition", part, "events", len(byPart[part]))
+			orphans = append(orphans, byPart[part]...)
 			continue
 		}
 		if err != nil {
@@ -157,9 +158,14 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 	stats := map[string]int64{}
 	sizes := [2]map[string]int{{}, {}} // record counts before and after, per profile
 	for _, id := range lives {
-		if err := p.foldProfile(ctx, first[id], byLive[id], &res, stats, sizes); err != nil {
+		gone, err := p.foldProfile(ctx, first[id], byLive[id], &res, stats, sizes)
+		if err != nil {
 			return res, fmt.Errorf("pipeline: fold into profile %s: %w", id, err)
 		}
+		orphans = append(orphans, gone...)
+	}
+	if err := p.discard(ctx, orphans, &res); err != nil {
+		return res, err
 	}
 	p.compact(ctx, byLive, &res)
 	// Statistics go last, one single-item change per counter or ranking
@@ -213,7 +219,8 @@ func (p *Pipeline) compact(ctx context.Context, byLive map[string][]store.Append
 }
 
 // foldProfile folds apps into the live profile pr, retrying on conflict.
-func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []store.Appended, res *FoldResult, stats map[string]int64, sizes [2]map[string]int) error {
+// It returns apps if the profile is gone meanwhile (erased).
+func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []store.Appended, res *FoldResult, stats map[string]int64, sizes [2]map[string]int) ([]store.Appended, error) {
 	for attempt := 1; ; attempt++ {
 		after, folded, skipped, err := p.foldOnce(ctx, pr, apps, stats)
 		if err == nil {
@@ -223,24 +230,41 @@ func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []s
 				res.Profiles++
 				sizes[0][pr.ID], sizes[1][pr.ID] = pr.RecordCount, after
 			}
-			return nil
+			return nil, nil
 		}
 		if !fault.Is(err, fault.ErrConflict) || attempt >= p.attempts {
-			return fmt.Errorf("attempt %d: %w", attempt, err)
+			return nil, fmt.Errorf("attempt %d: %w", attempt, err)
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return err
+			return nil, err
 		}
 		// Re-read: the profile changed, or was merged into another (whose
 		// fold positions include this one's).
 		if pr, err = p.st.Profile(ctx, pr.ID); err != nil {
 			if fault.Is(err, fault.ErrNotFound) {
-				res.Orphans += len(apps)
-				return nil
+				return apps, nil
 			}
-			return fmt.Errorf("re-read: %w", err)
+			return nil, fmt.Errorf("re-read: %w", err)
 		}
 	}
+}
+
+// discard deletes the event items of appends whose profile is gone: an
+// append that raced an erasure (it read a claim up to about a second old)
+// must not outlive it.
+func (p *Pipeline) discard(ctx context.Context, orphans []store.Appended, res *FoldResult) error {
+	if len(orphans) == 0 {
+		return nil
+	}
+	res.Orphans += len(orphans)
+	p.log.WarnContext(ctx, "pipeline: appended events of a missing profile discarded", "events", len(orphans))
+	if p.app == nil {
+		return nil
+	}
+	if err := p.app.Discard(ctx, orphans); err != nil {
+		return fmt.Errorf("pipeline: fold: %w", err)
+	}
+	return nil
 }
 
 // foldOnce builds and commits one fold of apps into pr and returns the

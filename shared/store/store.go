@@ -296,6 +296,10 @@ type Appender interface {
 	// whether apps[i] was written. Appends are independent: an error
 	// leaves the ones before it written.
 	Append(ctx context.Context, apps []Append) (written []bool, err error)
+	// Discard deletes the event items of appends that can no longer be
+	// folded: their profile is gone (an append that raced an erasure).
+	// Missing items are not an error.
+	Discard(ctx context.Context, apps []Appended) error
 }
 
 // Append is one record of a known profile to append: it carries exactly

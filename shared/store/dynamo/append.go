@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -54,12 +55,18 @@ type appendRecord struct {
 	ReceivedAt  string               `json:"received_at,omitempty"`
 }
 
+// appendWorkers bounds the PutItem calls Append runs at once.
+const appendWorkers = 8
+
 // Append implements store.Appender: each append is one PutItem of the
 // event item P#<profile>/E#<time>#<event id> (the item Commit writes for
 // the same event), conditioned on the item not existing, so the event item
 // is its own idempotency key. An item of up to 1 KB costs one write unit.
+// Up to appendWorkers appends are sent at once; on an error, written
+// reports the appends known to be written.
 func (s *Store) Append(ctx context.Context, apps []store.Append) ([]bool, error) {
 	written := make([]bool, len(apps))
+	items := make([]item, len(apps))
 	for i, a := range apps {
 		it, err := appendItem(a)
 		if err != nil {
@@ -69,22 +76,49 @@ func (s *Store) Append(ctx context.Context, apps []store.Append) ([]bool, error)
 			return written, fmt.Errorf("dynamo: append record %s: item of %d bytes exceeds DynamoDB's %d: %w",
 				a.Record.Key(), n, MaxItemSize, fault.ErrTooLarge)
 		}
-		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                aws.String(s.table),
-			Item:                     it,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			continue // the same event is stored: a re-delivery
-		}
-		if err != nil {
-			return written, wrap("append record "+a.Record.Key(), err)
-		}
-		written[i] = true
+		items[i] = it
 	}
-	return written, nil
+	errs := make([]error, len(apps))
+	sem := make(chan struct{}, appendWorkers)
+	var wg sync.WaitGroup
+	for i := range apps {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+				TableName:                aws.String(s.table),
+				Item:                     items[i],
+				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+				ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+			})
+			var ccf *types.ConditionalCheckFailedException
+			switch {
+			case errors.As(err, &ccf):
+				// the same event is stored: a re-delivery
+			case err != nil:
+				errs[i] = wrap("append record "+apps[i].Record.Key(), err)
+			default:
+				written[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	return written, errors.Join(errs...)
+}
+
+// Discard implements store.Appender with BatchWriteItem deletes of the
+// appends' event items.
+func (s *Store) Discard(ctx context.Context, apps []store.Appended) error {
+	keys := make([]item, 0, len(apps))
+	for _, a := range apps {
+		e := a.Record.Events[0]
+		keys = append(keys, key(profilePK(a.ProfileID), eventSK(e)))
+	}
+	if err := s.batchDelete(ctx, keys); err != nil {
+		return fmt.Errorf("dynamo: discard %d appended events: %w", len(apps), err)
+	}
+	return nil
 }
 
 func appendItem(a store.Append) (item, error) {
