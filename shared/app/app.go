@@ -113,9 +113,10 @@ func New(p Parts) (*Platform, error) {
 	}
 	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
 		Clock: p.Clock, Logger: p.Logger,
-		// The privacy index lists each record and idempotency key under its
-		// profile, so an erasure finds them without scanning.
-		Extensions: []pipeline.Extension{seg.Extension, privacy.IndexExtension{}},
+		// The record index (id.rec) lists each record and its idempotency
+		// keys under its profile, so unmerge and erasure find them without
+		// scanning.
+		Extensions: []pipeline.Extension{seg.Extension},
 		Identity:   eng,
 		Appender:   p.Appender,
 	})

@@ -21,10 +21,12 @@ import (
 const (
 	// ItemRecords is the record index: Key is the profile id a record was
 	// written under (its claimant; after a merge possibly a merged-away
-	// id), Sort the record key. A cluster's records are the entries under
-	// its live id and under every id in Profile.MergedFrom: listing them
-	// reads one key per merged profile, never a scan, and a merge rewrites
-	// nothing.
+	// id), Sort the record key, Value a RecordIndex (the idempotency keys
+	// the record was committed with, which an erasure forgets). A
+	// cluster's records are the entries under its live id and under every
+	// id in Profile.MergedFrom: listing them reads one key per merged
+	// profile, never a scan, and a merge rewrites nothing. Unmerge and
+	// erasure (package privacy) both read it.
 	ItemRecords = "id.rec"
 	// ItemApart holds do-not-merge assertions between profiles: Key is a
 	// profile id, Sort the id of a profile it must not merge with (both
@@ -59,6 +61,12 @@ const (
 	FingerprintSrt = "fp"
 	MovedSort      = "to"
 )
+
+// RecordIndex is the value of an ItemRecords entry.
+type RecordIndex struct {
+	// Keys are the idempotency keys the record was committed with.
+	Keys []string `json:"keys,omitempty"`
+}
 
 // MinRanked is the smallest cluster ranked in ItemTop.
 const MinRanked = 2

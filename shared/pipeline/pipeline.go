@@ -538,8 +538,13 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 				Kind: identity.ItemBlock, Key: identity.BlockKey(k), Sort: rec.Key(), Value: ix}})
 		}
 	}
-	// The record index lists the cluster's records for unmerge.
-	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: surv.ID, Sort: rec.Key()}})
+	// The record index lists the cluster's records and their idempotency
+	// keys, for unmerge and erasure.
+	ri, err := json.Marshal(identity.RecordIndex{Keys: ch.Keys})
+	if err != nil {
+		return store.Change{}, outcome{}, fmt.Errorf("record index: %w", err)
+	}
+	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: surv.ID, Sort: rec.Key(), Value: ri}})
 	ch.Items = append(ch.Items, sizeItems(oldSizes, map[string]int{surv.ID: surv.RecordCount}, stats)...)
 	out.stats = stats
 	surv.Version = expect + 1

@@ -133,6 +133,8 @@ type clusterRecord struct {
 	rec profile.Record
 	// indexed are the record-index keys (profile ids) it is listed under.
 	indexed []string
+	// index is the record index entry's value (its idempotency keys).
+	index []byte
 	// stored is the profile id the record is stored under.
 	stored string
 }
@@ -157,6 +159,9 @@ func (p *Pipeline) gather(ctx context.Context, st SplitStore, prof profile.Profi
 				}
 				if !slices.Contains(c.indexed, id) {
 					c.indexed = append(c.indexed, id)
+				}
+				if len(c.index) == 0 {
+					c.index = it.Value
 				}
 			}
 			if next == "" {
@@ -515,7 +520,7 @@ func (p *Pipeline) planSplit(ctx context.Context, st SplitStore, profileID strin
 		for _, old := range c.indexed {
 			items = append(items, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemRecords, Key: old, Sort: c.rec.Key()}})
 		}
-		items = append(items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: to, Sort: c.rec.Key()}})
+		items = append(items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: to, Sort: c.rec.Key(), Value: c.index}})
 		if keys := p.resolver.Keys(c.rec); len(keys) > 0 {
 			ix, err := json.Marshal(identity.Indexed{Record: p.resolver.Compact(c.rec), ProfileID: to})
 			if err != nil {

@@ -7,11 +7,10 @@
 // A person is a live profile and every profile merged into it. Erase
 // plans what belongs to them by reading, never scanning:
 //
-//   - records: the record index this package writes in every pipeline
-//     change (IndexExtension: Kind pv.rec, Key profile id, Sort record
-//     key, Value the change's idempotency keys), identity's record index
-//     (id.rec) when present, the provenance of the profile's attributes
-//     and tallies, and the merge ledger;
+//   - records: identity's record index (id.rec: Key profile id, Sort
+//     record key, Value the idempotency keys the record was committed
+//     with), the provenance of the profile's attributes and tallies, and
+//     the merge ledger;
 //   - identifiers: the profile's and its records';
 //   - items: the merge ledger (id.ledger), the block index entries of each
 //     record (id.block, from the identity engine's keys), identity's
@@ -20,9 +19,9 @@
 //     (seg.hist, seg.member, seg.due; live counts are decremented),
 //     trigger caps and unless markers (trg.cap, trg.unless) and local
 //     pending firings (trg.pending);
-//   - idempotency keys: from the record index; for records indexed before
-//     the extension was wired, the keys the pipeline derives (msg/... for
-//     message sources, ContentKey for files, best effort).
+//   - idempotency keys: from the record index; for records it lists
+//     without keys, the keys the pipeline derives (msg/... for message
+//     sources, ContentKey for files, best effort).
 //
 // Before that, catalog.Forget removes the data catalog's samples and top
 // values that came from the person's records (the catalog remembers a
@@ -61,12 +60,10 @@ import (
 
 // Item kinds of package privacy.
 //
-//	pv.rec   key profile id          sort record key (source/id)  value {"keys":[...]}
 //	pv.supp  key SuppressionKey(id)  sort "s"                     value {"at":...}
 const (
-	KindRecordIndex = "pv.rec"
-	KindSuppressed  = "pv.supp"
-	suppressedSort  = "s"
+	KindSuppressed = "pv.supp"
+	suppressedSort = "s"
 )
 
 // pendingKey is the key of the local trigger scheduler's pending firings
@@ -190,24 +187,16 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 		}
 	}
 	for _, pid := range ps.ids {
-		its, err := s.allItems(ctx, KindRecordIndex, pid)
+		its, err := s.allItems(ctx, identity.ItemRecords, pid)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range its {
 			addRef(it.Sort)
-			var v indexValue
+			var v identity.RecordIndex
 			if json.Unmarshal(it.Value, &v) == nil {
 				ps.keys[it.Sort] = append(ps.keys[it.Sort], v.Keys...)
 			}
-			ps.indexRefs = append(ps.indexRefs, store.ItemRef{Kind: it.Kind, Key: it.Key, Sort: it.Sort})
-		}
-		its, err = s.allItems(ctx, identity.ItemRecords, pid)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range its {
-			addRef(it.Sort)
 			ps.indexRefs = append(ps.indexRefs, store.ItemRef{Kind: it.Kind, Key: it.Key, Sort: it.Sort})
 		}
 		ledger, err := s.allItems(ctx, identity.ItemLedger, pid)
@@ -268,11 +257,6 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 		}
 	}
 	return ps, nil
-}
-
-// indexValue is the value of a pv.rec item.
-type indexValue struct {
-	Keys []string `json:"keys,omitempty"`
 }
 
 // splitRecordKey splits "source/id"; source names hold no slash.

@@ -58,7 +58,7 @@ func newWorld(t *testing.T, suppress bool) *world {
 	}
 	clock := func() time.Time { return t0 }
 	pl := pipeline.New(cfg, st, pipeline.Options{Clock: clock,
-		Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil), privacy.IndexExtension{}}})
+		Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
 	svc, err := privacy.New(cfg, st, privacy.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)

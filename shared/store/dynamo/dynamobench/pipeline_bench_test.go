@@ -218,7 +218,7 @@ func scenarios() []scenario {
 // BenchmarkDynamoPipeline reports the DynamoDB request units one record
 // of one event costs through the real pipeline (app.New: identity
 // resolution, golden record, segments, identity counters and indexes,
-// privacy index) on DynamoDB Local, counted by dynamo.Meter from the
+// record index) on DynamoDB Local, counted by dynamo.Meter from the
 // requests sent: WCU/event, RCU/event, items written per event and the
 // on-demand cost in USD per million events at us-east-1 list prices. The
 // log lists the items by kind.
