@@ -437,3 +437,59 @@ func TestDynamoFoldDiscardsOrphans(t *testing.T) {
 		t.Errorf("after the fold: %d items under the erased profile's partition; want none", len(out.Items))
 	}
 }
+
+// TestDynamoUnmergeKeepsAppendedRecords unmerges a profile whose orders
+// were appended and folded: the appended records are re-clustered with
+// the others, so no order and no event is lost across the parts.
+func TestDynamoUnmergeKeepsAppendedRecords(t *testing.T) {
+	r := newRig(t, true)
+	email := profile.Identifier{Type: "email", Value: "ada@example.com"}
+	r.ingest(t, track("signup", "Signed Up", base, anon("a"), email))
+	r.ingest(t, track("login", "Logged In", base.Add(time.Minute), anon("b"), email))
+	var orders []profile.Record
+	for i := range 3 {
+		orders = append(orders, track(fmt.Sprint("order-", i), "Order Completed", base.Add(time.Duration(2+i)*time.Minute), anon("b")))
+	}
+	if res := r.ingest(t, orders...); res.Appended != 3 {
+		t.Fatalf("orders: %+v; want 3 appended", res)
+	}
+	r.drain(t)
+	o, _ := r.st.Owners(t.Context(), []profile.Identifier{email})
+	before := r.profile(t, o[email].ProfileID)
+	if before.EventCount != 5 || fmt.Sprint(before.Aggregates["orders_count"]) != "3" {
+		t.Fatalf("before the unmerge: %d events, orders_count %v; want 5 and 3", before.EventCount, before.Aggregates["orders_count"])
+	}
+	sp, err := r.plat.Pipeline.Unmerge(t.Context(), before.ID, pipeline.Withdrawal{Record: source + "/login", Reason: "test"})
+	if err != nil {
+		t.Fatalf("Unmerge = %v", err)
+	}
+	events, records := 0, 0
+	orderCount := 0.0
+	for _, part := range sp.Parts {
+		p := r.profile(t, part.ProfileID)
+		events += p.EventCount
+		records += p.RecordCount
+		if n, ok := p.Aggregates["orders_count"].(float64); ok {
+			orderCount += n
+		}
+	}
+	if events != 5 || records != 5 || orderCount != 3 {
+		t.Errorf("after the unmerge into %d parts: %d events, %d records, %v orders; want 5, 5, 3", len(sp.Parts), events, records, orderCount)
+	}
+	// Each order is listed once, under the part that holds it.
+	listed := 0
+	for _, part := range sp.Parts {
+		evs, _, err := r.st.Events(t.Context(), part.ProfileID, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Name == "Order Completed" {
+				listed++
+			}
+		}
+	}
+	if listed != 3 {
+		t.Errorf("orders listed across the parts' events: %d; want 3", listed)
+	}
+}

@@ -50,6 +50,9 @@ type Split struct {
 	ProfileVersion int64  `json:"profile_version"`
 	// Parts lists every part, the one keeping ProfileID first.
 	Parts []Part `json:"parts"`
+	// moved are the appended records the split re-wrote under a new
+	// part; their appended event items go once it has committed.
+	moved []store.Appended
 }
 
 // Part is one profile an unmerge left.
@@ -108,6 +111,14 @@ func (p *Pipeline) Unmerge(ctx context.Context, profileID string, w Withdrawal) 
 		}
 		err = p.st.Commit(ctx, changes...)
 		if err == nil {
+			if ap, ok := p.st.(store.Appender); ok && len(sp.moved) > 0 {
+				// Best effort: left behind, they would list the moved
+				// events under the kept part too.
+				if err := ap.Discard(ctx, sp.moved); err != nil {
+					p.log.WarnContext(ctx, "pipeline: unmerge: appended events of moved records not deleted", "events", len(sp.moved), "error", err.Error())
+				}
+			}
+			sp.moved = nil
 			return sp, nil
 		}
 		if !fault.Is(err, fault.ErrConflict) || attempt >= p.attempts {
@@ -135,6 +146,10 @@ type clusterRecord struct {
 	indexed []string
 	// index is the record index entry's value (its idempotency keys).
 	index []byte
+	// appended marks a record appended as an event (store.Appender): it
+	// has no record item and no index entry; a move to a new part stores
+	// it as a record of its own.
+	appended bool
 	// stored is the profile id the record is stored under.
 	stored string
 }
@@ -193,6 +208,22 @@ func (p *Pipeline) gather(ctx context.Context, st SplitStore, prof profile.Profi
 		c := byKey[k]
 		c.rec, c.stored = rec, stored
 		out = append(out, *c)
+	}
+	// Tracked events appended to the cluster's profiles are records too.
+	if ap, ok := st.(store.Appender); ok {
+		for _, id := range append([]string{prof.ID}, prof.MergedFrom...) {
+			recs, err := ap.AppendedRecords(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("read appended records: %w", err)
+			}
+			for _, r := range recs {
+				if _, indexed := byKey[r.Key()]; indexed {
+					continue
+				}
+				byKey[r.Key()] = &clusterRecord{}
+				out = append(out, clusterRecord{rec: r, stored: id, appended: true})
+			}
+		}
 	}
 	return out, nil
 }
@@ -517,6 +548,13 @@ func (p *Pipeline) planSplit(ctx context.Context, st SplitStore, profileID strin
 		}
 		to := sp.Parts[partOf[i]].ProfileID
 		var items []store.ItemWrite
+		if c.appended {
+			// The new part keeps it as a record of its own (with its
+			// event), without an idempotency key: it never had one, its
+			// appended event item was its key (deleted after the split).
+			c.index = []byte("{}")
+			sp.moved = append(sp.moved, store.Appended{ProfileID: c.stored, Record: c.rec})
+		}
 		for _, old := range c.indexed {
 			items = append(items, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemRecords, Key: old, Sort: c.rec.Key()}})
 		}

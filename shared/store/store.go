@@ -300,6 +300,13 @@ type Appender interface {
 	// folded: their profile is gone (an append that raced an erasure).
 	// Missing items are not an error.
 	Discard(ctx context.Context, apps []Appended) error
+	// AppendedRecords returns the records appended under profile id (its
+	// own partition only, as written: follow merges with the profile's
+	// MergedFrom) that have no record of their own (a record stored since
+	// with the same source and id, for example by an unmerge that moved
+	// it, governs instead). Unmerge re-clusters them with the indexed
+	// records.
+	AppendedRecords(ctx context.Context, profileID string) ([]profile.Record, error)
 }
 
 // Append is one record of a known profile to append: it carries exactly

@@ -200,3 +200,60 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// AppendedRecords implements store.Appender: a strongly consistent Query
+// of the profile's event items that carry AppendAttribute (the read
+// covers every event item of the partition), then one BatchGetItem per
+// 100 records to leave out those that have a record item.
+func (s *Store) AppendedRecords(ctx context.Context, profileID string) ([]profile.Record, error) {
+	var recs []profile.Record
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                aws.String(s.table),
+			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :e)"),
+			FilterExpression:         aws.String("attribute_exists(#app)"),
+			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey, "#app": AppendAttribute},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(profilePK(profileID)), ":e": str(pfxEvent),
+			},
+			ConsistentRead:    aws.Bool(true),
+			ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return nil, wrap("read appended events of profile "+profileID, err)
+		}
+		for _, it := range out.Items {
+			strs := map[string]string{}
+			for k, v := range it {
+				if sv, ok := v.(*types.AttributeValueMemberS); ok {
+					strs[k] = sv.Value
+				}
+			}
+			a, ok, err := AppendedFromImage(strs, "0")
+			if !ok || err != nil {
+				continue // not an appended item, or one the fold skips too
+			}
+			recs = append(recs, a.Record)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		start = out.LastEvaluatedKey
+	}
+	keys := make([]item, len(recs))
+	for i, r := range recs {
+		keys[i] = key(recordPK(r.Source, r.ID), skRecord)
+	}
+	stored, err := s.batchGet(ctx, keys, aws.Bool(true))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: read records of appended events: %w", err)
+	}
+	kept := recs[:0]
+	for _, r := range recs {
+		if _, ok := stored[recordPK(r.Source, r.ID)]; !ok {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
+}
