@@ -273,6 +273,18 @@ func BenchmarkDynamoTracked(b *testing.B) {
 			benchScenario(b, cfg, sc, wiring{aws: true}, k)
 		})
 	}
+	// A profile that holds profile.MaxRecentEvents recent events: its body,
+	// and so its write, is as large as a profile's gets.
+	full := scenario{name: "KnownFullProfile", setup: func(tb testing.TB, r *rig) {
+		seed(tb, r, "full", profile.MaxRecentEvents+10)
+	}, prepare: func(tb testing.TB, r *rig, i int) profile.Record {
+		return track(fmt.Sprint("full-msg-", i), base.Add(24*time.Hour+time.Duration(i)*time.Second), anon("full"))
+	}}
+	for _, k := range []int{1, 5} {
+		b.Run(fmt.Sprintf("Profiles=1/PerBatch=%d", k), func(b *testing.B) {
+			benchScenario(b, cfg, full, wiring{aws: true}, k)
+		})
+	}
 	for _, v := range []struct{ profiles, per int }{{100, 1}, {20, 5}} {
 		b.Run(fmt.Sprintf("Profiles=%d/PerBatch=%d", v.profiles, v.per), func(b *testing.B) {
 			benchScenario(b, cfg, manyProfiles(v.profiles, v.per), wiring{aws: true}, v.profiles*v.per)
