@@ -50,8 +50,10 @@ type Split struct {
 	ProfileVersion int64  `json:"profile_version"`
 	// Parts lists every part, the one keeping ProfileID first.
 	Parts []Part `json:"parts"`
-	// moved are the appended records the split re-wrote under a new
-	// part; their appended event items go once it has committed.
+	// moved are the records the split re-wrote under a new part, with the
+	// profile id their events were stored under: the stores that cannot
+	// drop those event items in the commit (store.Appender: DynamoDB)
+	// delete them once it has committed.
 	moved []store.Appended
 }
 
@@ -115,7 +117,7 @@ func (p *Pipeline) Unmerge(ctx context.Context, profileID string, w Withdrawal) 
 				// Best effort: left behind, they would list the moved
 				// events under the kept part too.
 				if err := ap.Discard(ctx, sp.moved); err != nil {
-					p.log.WarnContext(ctx, "pipeline: unmerge: appended events of moved records not deleted", "events", len(sp.moved), "error", err.Error())
+					p.log.WarnContext(ctx, "pipeline: unmerge: old events of moved records not deleted", "records", len(sp.moved), "error", err.Error())
 				}
 			}
 			sp.moved = nil
@@ -553,6 +555,8 @@ func (p *Pipeline) planSplit(ctx context.Context, st SplitStore, profileID strin
 			// event), without an idempotency key: it never had one, its
 			// appended event item was its key (deleted after the split).
 			c.index = []byte("{}")
+		}
+		if c.stored != "" && c.stored != to {
 			sp.moved = append(sp.moved, store.Appended{ProfileID: c.stored, Record: c.rec})
 		}
 		for _, old := range c.indexed {

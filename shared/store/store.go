@@ -296,9 +296,11 @@ type Appender interface {
 	// whether apps[i] was written. Appends are independent: an error
 	// leaves the ones before it written.
 	Append(ctx context.Context, apps []Append) (written []bool, err error)
-	// Discard deletes the event items of appends that can no longer be
-	// folded: their profile is gone (an append that raced an erasure).
-	// Missing items are not an error.
+	// Discard deletes the event items of each record's events under its
+	// ProfileID: appends that can no longer be folded (their profile is
+	// gone: an append that raced an erasure), or the events a record left
+	// behind when an unmerge re-wrote it under another profile. Missing
+	// items are not an error.
 	Discard(ctx context.Context, apps []Appended) error
 	// AppendedRecords returns the records appended under profile id (its
 	// own partition only, as written: follow merges with the profile's

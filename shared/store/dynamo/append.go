@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -108,12 +109,16 @@ func (s *Store) Append(ctx context.Context, apps []store.Append) ([]bool, error)
 }
 
 // Discard implements store.Appender with BatchWriteItem deletes of the
-// appends' event items.
+// records' event items (named as Commit and Append name them).
 func (s *Store) Discard(ctx context.Context, apps []store.Appended) error {
 	keys := make([]item, 0, len(apps))
 	for _, a := range apps {
-		e := a.Record.Events[0]
-		keys = append(keys, key(profilePK(a.ProfileID), eventSK(e)))
+		for j, e := range a.Record.Events {
+			if e.ID == "" {
+				e.ID = a.Record.Key() + "#" + strconv.Itoa(j)
+			}
+			keys = append(keys, key(profilePK(a.ProfileID), eventSK(e)))
+		}
 	}
 	if err := s.batchDelete(ctx, keys); err != nil {
 		return fmt.Errorf("dynamo: discard %d appended events: %w", len(apps), err)
