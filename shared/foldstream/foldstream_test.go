@@ -202,12 +202,19 @@ func TestDynamoFoldTrackedEvents(t *testing.T) {
 	if again := r.profile(t, id); again.Version != after.Version {
 		t.Errorf("after re-delivery: version %d; want %d", again.Version, after.Version)
 	}
+	// A file row (source web) keeps the direct path: files are
+	// de-duplicated on their content, not on the event.
+	row := track("row-1", "Product Viewed", base.Add(time.Hour), anon("a1"))
+	row.Source, row.Events[0].Source = "web", "web"
+	if res := r.ingest(t, row); res.Accepted != 1 || res.Appended != 0 {
+		t.Errorf("file row of a known profile: %+v; want accepted on the direct path", res)
+	}
 	stats, err := r.plat.Identity.StreamStats(t.Context(), r.st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Records != 6 || len(stats.Largest) != 1 || stats.Largest[0].Records != 6 {
-		t.Errorf("identity stats: %d records, largest %v; want 6 records in one cluster of 6", stats.Records, stats.Largest)
+	if stats.Records != 7 || len(stats.Largest) != 1 || stats.Largest[0].Records != 7 {
+		t.Errorf("identity stats: %d records, largest %v; want 7 records in one cluster of 7", stats.Records, stats.Largest)
 	}
 }
 

@@ -16,7 +16,9 @@ import (
 // appendKnown sends the records that only add an event to a known profile
 // to the Appender (when there is one), marking them done: each costs one
 // item write and no transaction, and Fold applies it to the profile later.
-// A record qualifies when it carries exactly one event, every identifier
+// A record qualifies when it comes from a message source (api, webhook,
+// bus: de-duplicated on its id, like the event item), carries exactly one
+// event, every identifier
 // it has is a matching identifier already claimed by one and the same
 // profile (so it can neither create, merge nor extend a profile), it has
 // no blocking key (composite or fuzzy rules index it) and placeholder
@@ -83,6 +85,11 @@ func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done 
 // appendable reports whether rec may take the append path, before its
 // identifiers' claimants are known.
 func (p *Pipeline) appendable(rec profile.Record) bool {
+	if !p.byID[rec.Source] {
+		// File rows are de-duplicated on their content (a corrected row is
+		// processed again); an appended event item keys on the event.
+		return false
+	}
 	if len(rec.Events) != 1 || len(rec.Identifiers) == 0 {
 		return false
 	}
