@@ -131,6 +131,9 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 	if p.initErr != nil {
 		return res, fmt.Errorf("pipeline: %w", p.initErr)
 	}
+	if len(apps) == 0 {
+		return res, nil
+	}
 	byPart := map[string][]store.Appended{}
 	var parts []string
 	for _, a := range apps {

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/events"
+	"github.com/aurum-cdp/aurum/shared/fault"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/profile"
 	"github.com/aurum-cdp/aurum/shared/store"
@@ -339,5 +341,20 @@ func TestConcurrentWritersConverge(t *testing.T) {
 				t.Errorf("identifier %s resolves to %q; its record %s is in %s", id, owners[id].ProfileID, r.Key(), live)
 			}
 		}
+	}
+}
+
+// TestFoldInput checks what Fold accepts without a store stream: nothing
+// to fold is no work, and a malformed append is refused before anything
+// is written.
+func TestFoldInput(t *testing.T) {
+	p := newPipeline(openStore(t))
+	res, err := p.Fold(t.Context(), nil)
+	if err != nil || res != (pipeline.FoldResult{}) {
+		t.Errorf("Fold(nil) = %+v, %v; want nothing done", res, err)
+	}
+	bad := store.Appended{ProfileID: "p-1", Record: profile.Record{Source: "web", ID: "m-1"}, Seq: "1"}
+	if _, err := p.Fold(t.Context(), []store.Appended{bad}); !errors.Is(err, fault.ErrInvalid) {
+		t.Errorf("Fold(append without its event) = %v; want %v", err, fault.ErrInvalid)
 	}
 }
