@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -500,5 +502,88 @@ func TestDynamoUnmergeKeepsAppendedRecords(t *testing.T) {
 	}
 	if listed != 5 || orderEvents != 3 {
 		t.Errorf("events listed across the parts: %d, %d orders; want 5, 3", listed, orderEvents)
+	}
+}
+
+// TestDynamoFoldConcurrentWriters runs 8 writers over overlapping people:
+// each person's two devices start profiles of their own (their tracked
+// events go to whichever profile their device belongs to at that moment,
+// appended or not) until messages carrying the person's email merge them.
+// Once the stream is folded, every person is one profile holding every
+// record and event exactly once.
+func TestDynamoFoldConcurrentWriters(t *testing.T) {
+	r := newRig(t, true)
+	const people, tracks = 6, 8
+	var msgs []profile.Record
+	for p := range people {
+		a, b := anon(fmt.Sprint("a", p)), anon(fmt.Sprint("b", p))
+		email := profile.Identifier{Type: "email", Value: fmt.Sprintf("person%d@example.com", p)}
+		msgs = append(msgs,
+			track(fmt.Sprint("link-a-", p), "Signed In", base, a, email),
+			track(fmt.Sprint("link-b-", p), "Signed In", base.Add(time.Second), b, email))
+		for i := range tracks {
+			at := base.Add(time.Duration(2+i) * time.Minute)
+			msgs = append(msgs,
+				track(fmt.Sprintf("a-%d-%d", p, i), "Product Viewed", at, a),
+				track(fmt.Sprintf("b-%d-%d", p, i), "Product Viewed", at.Add(time.Second), b))
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	rng.Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
+	var wg sync.WaitGroup
+	errs := make(chan error, len(msgs))
+	appended := make(chan int, len(msgs))
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(msgs); i += 8 {
+				res, err := r.plat.Ingester.Ingest(t.Context(), []profile.Record{msgs[i]})
+				if err != nil {
+					errs <- err
+					return
+				}
+				appended <- res.Appended
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(appended)
+	for err := range errs {
+		t.Fatalf("Ingest = %v", err)
+	}
+	total := 0
+	for n := range appended {
+		total += n
+	}
+	if total == 0 {
+		t.Fatalf("no message took the append path; the test proves nothing")
+	}
+	t.Logf("%d of %d messages appended", total, len(msgs))
+	r.drain(t)
+	want := 2 + 2*tracks
+	for p := range people {
+		email := profile.Identifier{Type: "email", Value: fmt.Sprintf("person%d@example.com", p)}
+		ids := []profile.Identifier{email, anon(fmt.Sprint("a", p)), anon(fmt.Sprint("b", p))}
+		o, err := r.st.Owners(t.Context(), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live := o[email].ProfileID
+		for _, id := range ids {
+			if o[id].ProfileID != live {
+				t.Errorf("person %d: %s in profile %s, email in %s; want one profile", p, id.Type, o[id].ProfileID, live)
+			}
+		}
+		pr := r.profile(t, live)
+		evs, _, err := r.st.Events(t.Context(), live, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.RecordCount != want || pr.EventCount != want || len(evs) != want {
+			t.Errorf("person %d: %d records, %d events, %d listed; want %d each (%d messages appended in all)",
+				p, pr.RecordCount, pr.EventCount, len(evs), want, total)
+		}
 	}
 }
