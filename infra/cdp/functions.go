@@ -1,6 +1,8 @@
 package cdp
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/store/dynamo"
 )
 
 // invocation is how a function is invoked, which decides its failure
@@ -119,26 +122,8 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 		ParallelizationFactor:   jsii.Number(1),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(c.DeadLetters[FnOutbox]),
 		Filters: &[]*map[string]interface{}{
-			awslambda.FilterCriteria_Filter(&map[string]interface{}{
-				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
-				"dynamodb": map[string]interface{}{
-					"Keys": map[string]interface{}{
-						TablePartitionKey: map[string]interface{}{
-							"S": awslambda.FilterRule_BeginsWith(jsii.String(OutboxKeyPrefix)),
-						},
-					},
-				},
-			}),
-			awslambda.FilterCriteria_Filter(&map[string]interface{}{
-				"eventName": awslambda.FilterRule_Or(jsii.String("INSERT"), jsii.String("MODIFY")),
-				"dynamodb": map[string]interface{}{
-					"NewImage": map[string]interface{}{
-						OutboxAttribute: map[string]interface{}{
-							"S": awslambda.FilterRule_Exists(),
-						},
-					},
-				},
-			}),
+			streamFilter(dynamo.OutboxItemFilter),
+			streamFilter(dynamo.OutboxEmbeddedFilter),
 		},
 	}))
 
@@ -159,24 +144,7 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 		ParallelizationFactor: jsii.Number(1),
 		OnFailure:             awslambdaeventsources.NewSqsDlq(c.DeadLetters[FnFold]),
 		Filters: &[]*map[string]interface{}{
-			awslambda.FilterCriteria_Filter(&map[string]interface{}{
-				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
-				"dynamodb": map[string]interface{}{
-					"Keys": map[string]interface{}{
-						TablePartitionKey: map[string]interface{}{
-							"S": awslambda.FilterRule_BeginsWith(jsii.String(ProfileKeyPrefix)),
-						},
-						TableSortKey: map[string]interface{}{
-							"S": awslambda.FilterRule_BeginsWith(jsii.String(EventSortPrefix)),
-						},
-					},
-					"NewImage": map[string]interface{}{
-						AppendAttribute: map[string]interface{}{
-							"S": awslambda.FilterRule_Exists(),
-						},
-					},
-				},
-			}),
+			streamFilter(dynamo.FoldFilter),
 		},
 	}))
 
@@ -328,4 +296,16 @@ func pascal(name string) string {
 		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String()
+}
+
+// streamFilter is an event source filter for a Lambda event filter
+// pattern (JSON): the patterns are the store's (dynamo.FoldFilter ...),
+// which tests match against real stream records. An invalid pattern is a
+// programming error.
+func streamFilter(pattern string) *map[string]interface{} {
+	var m map[string]interface{}
+	if err := json.Unmarshal([]byte(pattern), &m); err != nil {
+		panic(fmt.Sprintf("cdp: stream filter pattern %s: %v", pattern, err))
+	}
+	return awslambda.FilterCriteria_Filter(&m)
 }

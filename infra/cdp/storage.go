@@ -18,25 +18,6 @@ const (
 	OutboxIndex       = "gsi1"
 	OutboxIndexPK     = "gpk"
 	OutboxIndexSK     = "gsk"
-	// OutboxKeyPrefix starts the partition key of every outbox item
-	// (O#<event id>); the outbox function's stream filter selects on it.
-	OutboxKeyPrefix = "O#"
-	// ProfileKeyPrefix starts the partition key of a profile's items
-	// (P#<profile id>): its profile item and its event items.
-	ProfileKeyPrefix = "P#"
-	// EventSortPrefix starts the sort key of an event item under a
-	// profile (E#<time>#<event id>).
-	EventSortPrefix = "E#"
-	// AppendAttribute marks an appended event item (dynamo.AppendAttribute):
-	// an event of a known profile that the fold function has yet to fold
-	// into the profile. The fold function's stream filter selects inserts
-	// that carry it.
-	AppendAttribute = "app"
-	// OutboxAttribute holds, on a profile item, the outbox events of a
-	// profile write committed without outbox items (dynamo.OutboxAttribute);
-	// the outbox function's second stream filter selects images that carry
-	// it.
-	OutboxAttribute = "out"
 )
 
 // Object key prefixes of the drop bucket (shared/ingest).

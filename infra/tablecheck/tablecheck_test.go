@@ -36,8 +36,6 @@ func TestTableMatchesStore(t *testing.T) {
 		{"index sort key", index[types.KeyTypeRange], cdp.OutboxIndexSK},
 		{"index projection", string(gsi.Projection.ProjectionType), "ALL"},
 		{"time to live", dynamo.TTLAttribute, cdp.TableTTLAttribute},
-		{"appended event attribute (fold filter)", dynamo.AppendAttribute, cdp.AppendAttribute},
-		{"profile outbox attribute (outbox filter)", dynamo.OutboxAttribute, cdp.OutboxAttribute},
 		{"billing", string(in.BillingMode), "PAY_PER_REQUEST"},
 		{"stream view", string(in.StreamSpecification.StreamViewType), "NEW_IMAGE"},
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aurum-cdp/aurum/shared/app"
+	"github.com/aurum-cdp/aurum/shared/bus"
 	"github.com/aurum-cdp/aurum/shared/config"
 	aevents "github.com/aurum-cdp/aurum/shared/events"
 	"github.com/aurum-cdp/aurum/shared/foldstream"
@@ -585,5 +586,81 @@ func TestDynamoFoldConcurrentWriters(t *testing.T) {
 			t.Errorf("person %d: %d records, %d events, %d listed; want %d each (%d messages appended in all)",
 				p, pr.RecordCount, pr.EventCount, len(evs), want, total)
 		}
+	}
+}
+
+// TestDynamoStreamFilters matches the event filters the CDK stack deploys
+// (dynamo.FoldFilter, OutboxItemFilter, OutboxEmbeddedFilter) against the
+// real stream records of a session — new profiles, appends, a merge,
+// folds — with the EventBridge pattern matcher: the fold filter selects
+// exactly the records the fold decodes, the outbox filters exactly those
+// carrying outbox events.
+func TestDynamoStreamFilters(t *testing.T) {
+	r := newRig(t, true)
+	email := profile.Identifier{Type: "email", Value: "ada@example.com"}
+	r.ingest(t, track("x-0", "Page Viewed", base, anon("x")))
+	r.ingest(t, track("y-0", "Page Viewed", base.Add(time.Second), anon("y")))
+	r.ingest(t, track("x-1", "Product Viewed", base.Add(time.Minute), anon("x")), track("y-1", "Product Viewed", base.Add(time.Minute), anon("y")))
+	first := r.drain(t)
+	r.ingest(t, track("xy", "Signed Up", base.Add(2*time.Minute), anon("x"), anon("y"), email))
+	r.ingest(t, track("y-2", "Order Completed", base.Add(3*time.Minute), anon("y")))
+	second := r.drain(t)
+	third, _ := r.stream.Next(t) // the second fold's writes
+	pattern := func(s string) *bus.Pattern {
+		p, err := bus.ParsePattern([]byte(s))
+		if err != nil {
+			t.Fatalf("ParsePattern(%s) = %v", s, err)
+		}
+		return p
+	}
+	fold, items, embedded := pattern(dynamo.FoldFilter), pattern(dynamo.OutboxItemFilter), pattern(dynamo.OutboxEmbeddedFilter)
+	var seen struct{ fold, outbox, embedded, other int }
+	for _, payload := range [][]byte{first, second, third} {
+		var ev struct{ Records []json.RawMessage }
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range ev.Records {
+			var rec events.DynamoDBEventRecord
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				t.Fatal(err)
+			}
+			strs := map[string]string{}
+			for k, v := range rec.Change.NewImage {
+				if v.DataType() == events.DataTypeString {
+					strs[k] = v.String()
+				}
+			}
+			insert := rec.EventName == string(events.DynamoDBOperationTypeInsert)
+			_, isApp, _ := dynamo.AppendedFromImage(strs, rec.Change.SequenceNumber)
+			envs, hasOut, _ := dynamo.OutboxEventsFromImage(strs)
+			matchFold, err := fold.Match(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			matchItem, _ := items.Match(raw)
+			matchEmbedded, _ := embedded.Match(raw)
+			what := fmt.Sprintf("%s %s %s", rec.EventName, strs[dynamo.PartitionKey], strs[dynamo.SortKey])
+			if want := isApp && insert; matchFold != want {
+				t.Errorf("fold filter on %s = %v; want %v", what, matchFold, want)
+			}
+			wantOutbox := hasOut && len(envs) > 0 && rec.EventName != string(events.DynamoDBOperationTypeRemove)
+			if got := matchItem || matchEmbedded; got != wantOutbox {
+				t.Errorf("outbox filters on %s = %v; want %v", what, got, wantOutbox)
+			}
+			switch {
+			case matchFold:
+				seen.fold++
+			case matchItem:
+				seen.outbox++
+			case matchEmbedded:
+				seen.embedded++
+			default:
+				seen.other++
+			}
+		}
+	}
+	if seen.fold == 0 || seen.outbox == 0 || seen.embedded == 0 || seen.other == 0 {
+		t.Errorf("records selected: %+v; want some of each kind (the session proves nothing otherwise)", seen)
 	}
 }

@@ -62,3 +62,17 @@ func OutboxEventsFromImage(strs map[string]string) (envs []events.Envelope, ok b
 	}
 	return envs, true, nil
 }
+
+// Lambda event filter patterns (EventBridge pattern syntax, applied to each
+// stream record) of the functions on the table's stream. The CDK stack
+// deploys exactly these; tests match them against real stream records of
+// DynamoDB Local.
+const (
+	// OutboxItemFilter selects inserted outbox items (functions/outbox).
+	OutboxItemFilter = `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"O#"}]}}}}`
+	// OutboxEmbeddedFilter selects profile items written with their
+	// outbox events embedded (functions/outbox; StreamOutbox).
+	OutboxEmbeddedFilter = `{"eventName":["INSERT","MODIFY"],"dynamodb":{"NewImage":{"out":{"S":[{"exists":true}]}}}}`
+	// FoldFilter selects inserted appended event items (functions/fold).
+	FoldFilter = `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"P#"}]},"sk":{"S":[{"prefix":"E#"}]}},"NewImage":{"app":{"S":[{"exists":true}]}}}}`
+)
