@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aurum-cdp/aurum/shared/outboxstream"
 	"github.com/aurum-cdp/aurum/shared/pipeline"
 	"github.com/aurum-cdp/aurum/shared/store"
 	"github.com/aurum-cdp/aurum/shared/store/dynamo"
@@ -54,12 +55,7 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		if r.EventName != string(events.DynamoDBOperationTypeInsert) {
 			continue
 		}
-		strs := make(map[string]string, len(r.Change.NewImage))
-		for k, v := range r.Change.NewImage {
-			if v.DataType() == events.DataTypeString {
-				strs[k] = v.String()
-			}
-		}
+		strs := outboxstream.StringAttributes(r.Change.NewImage)
 		a, ok, err := dynamo.AppendedFromImage(strs, r.Change.SequenceNumber)
 		if !ok {
 			continue

@@ -43,6 +43,19 @@ func New(pub Publisher, log *slog.Logger) *Handler {
 	return &Handler{pub: pub, log: log}
 }
 
+// StringAttributes returns the string attributes of a stream record's
+// image (name → value), the form the store's image decoders take
+// (dynamo.OutboxEventsFromImage, dynamo.AppendedFromImage).
+func StringAttributes(img map[string]events.DynamoDBAttributeValue) map[string]string {
+	strs := make(map[string]string, len(img))
+	for k, v := range img {
+		if v.DataType() == events.DataTypeString {
+			strs[k] = v.String()
+		}
+	}
+	return strs
+}
+
 // Handle publishes the outbox events of a stream batch. Events that can
 // never be published (a corrupt item, an event EventBridge rejects as
 // invalid or too large) are logged and skipped, so they cannot block the
@@ -57,12 +70,7 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		if r.EventName != string(events.DynamoDBOperationTypeInsert) && r.EventName != string(events.DynamoDBOperationTypeModify) {
 			continue
 		}
-		strs := make(map[string]string, len(r.Change.NewImage))
-		for k, v := range r.Change.NewImage {
-			if v.DataType() == events.DataTypeString {
-				strs[k] = v.String()
-			}
-		}
+		strs := StringAttributes(r.Change.NewImage)
 		got, ok, err := dynamo.OutboxEventsFromImage(strs)
 		if !ok {
 			continue

@@ -136,7 +136,7 @@ func (r *rig) settle(tb testing.TB) {
 	if r.stream == nil {
 		return
 	}
-	payload, _ := r.stream.Next(tb)
+	payload := r.stream.Next(tb)
 	if _, err := r.fold(tb.Context(), payload); err != nil {
 		tb.Fatalf("fold = %v", err)
 	}

@@ -42,9 +42,8 @@ func StreamFor(t testing.TB, accessKey, table string) *Stream {
 }
 
 // Next returns the records written since the last call (every shard, in
-// order within a shard) as a Lambda DynamoDB stream event, and how many
-// records it holds.
-func (s *Stream) Next(t testing.TB) ([]byte, int) {
+// order within a shard) as a Lambda DynamoDB stream event.
+func (s *Stream) Next(t testing.TB) []byte {
 	t.Helper()
 	ctx := t.Context()
 	desc, err := s.c.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(s.arn)})
@@ -82,7 +81,7 @@ func (s *Stream) Next(t testing.TB) ([]byte, int) {
 	if err != nil {
 		t.Fatalf("dynamotest: encode stream event: %v", err)
 	}
-	return b, len(recs)
+	return b
 }
 
 // lambdaRecord renders a stream record in the shape Lambda delivers it.
