@@ -42,14 +42,14 @@ vet: ## go vet, staticcheck and gofmt check
 
 bench: dynamodb-local ## benchmarks: local ingest vs bare CSV decode, 500 MB peak heap, segments, DynamoDB units, normalizers
 	@echo "== local ingest (whole path, embedded store) vs a bare encoding/csv decode of the same file"
-	$(GO) test -run '^$$' -bench 'LocalIngest$$' -benchtime 3x ./shared/local
+	$(GO) test -run '^$$' -bench 'LocalIngest$$' -benchtime 3x ./shared/wire/local
 	@echo "== peak heap streaming a 500 MB generated CSV through the loader (mapping, rejects, report)"
-	$(GO) test -run '^$$' -bench 'LoadLargeCSV' -benchtime 1x ./shared/ingest
+	$(GO) test -run '^$$' -bench 'LoadLargeCSV' -benchtime 1x ./shared/source/file
 	@echo "== everything else"
 	$(GO) test -run '^$$' -bench . -benchmem -skip 'LargeCSV|LocalIngest' ./shared/...
 
 bench-large: ## peak heap and throughput of a 500 MB generated CSV through local mode's whole path (slow: tens of minutes)
-	$(GO) test -run '^$$' -bench 'LocalIngestLarge' -benchtime 1x -timeout 3h ./shared/local -args -local.large-mb 500
+	$(GO) test -run '^$$' -bench 'LocalIngestLarge' -benchtime 1x -timeout 3h ./shared/wire/local -args -local.large-mb 500
 
 fuzz: ## run every fuzz target for 20s each
 	@for p in $$($(GO) list ./shared/...); do \

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/aurum-cdp/aurum/shared/bus"
+	"github.com/aurum-cdp/aurum/shared/pattern"
 )
 
 func runBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,7 +32,7 @@ func runBus(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	ok, err := bus.TestPattern(p, e)
+	ok, err := pattern.Test(p, e)
 	if err != nil {
 		return err
 	}

@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/catalog"
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/catalog"
 )
 
 // runCatalog prints the data catalog of the local store: every source, or

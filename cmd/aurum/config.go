@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/segment"
+	"github.com/aurum-cdp/aurum/shared/core/segment"
 )
 
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

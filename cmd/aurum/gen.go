@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"github.com/aurum-cdp/aurum/shared/synth"
+	"github.com/aurum-cdp/aurum/shared/kit/synth"
 )
 
 func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error {

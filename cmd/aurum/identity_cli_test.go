@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/identity"
-	"github.com/aurum-cdp/aurum/shared/pipeline"
-	"github.com/aurum-cdp/aurum/shared/profile"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/identity"
+	"github.com/aurum-cdp/aurum/shared/core/pipeline"
+	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
 
 const cliConfig = `version: 1

@@ -10,12 +10,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/store/dynamo"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/aurum-cdp/aurum/shared/keys"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/adapter/dynamo"
+
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/keys"
 )
 
 const keysUsage = "usage: aurum keys create|list|revoke [flags]"

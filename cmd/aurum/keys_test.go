@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aurum-cdp/aurum/shared/store/dynamo/dynamotest"
+	"github.com/aurum-cdp/aurum/shared/adapter/dynamo/dynamotest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }

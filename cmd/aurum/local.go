@@ -6,8 +6,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/app"
-	"github.com/aurum-cdp/aurum/shared/local"
+	"github.com/aurum-cdp/aurum/shared/wire/app"
+	"github.com/aurum-cdp/aurum/shared/wire/local"
 )
 
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -16,15 +16,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aurum-cdp/aurum/cmd/aurum/replay"
+	"github.com/aurum-cdp/aurum/shared/adapter/dir"
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/identity"
-	"github.com/aurum-cdp/aurum/shared/identity/replay"
-	"github.com/aurum-cdp/aurum/shared/ingest"
-	"github.com/aurum-cdp/aurum/shared/mapping"
-	"github.com/aurum-cdp/aurum/shared/objects/dir"
-	"github.com/aurum-cdp/aurum/shared/pipeline"
-	"github.com/aurum-cdp/aurum/shared/profile"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/identity"
+	"github.com/aurum-cdp/aurum/shared/core/mapping"
+	"github.com/aurum-cdp/aurum/shared/core/pipeline"
+	"github.com/aurum-cdp/aurum/shared/model/profile"
+	"github.com/aurum-cdp/aurum/shared/source/file"
 )
 
 // batchInput is the records read from the files given to resolve.
@@ -188,7 +188,7 @@ func readBatch(ctx context.Context, cfg *config.Config, files []string, truthCol
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", name, err)
 		}
-		format, err := ingest.FormatOf(src, path)
+		format, err := file.FormatOf(src, path)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +201,7 @@ func readBatch(ctx context.Context, cfg *config.Config, files []string, truthCol
 			f.Close()
 			return nil, fmt.Errorf("source %s: %w", name, err)
 		}
-		rows, err := ingest.NewRows(f, ingest.ReadOptions{Format: format, CSV: src.CSV})
+		rows, err := file.NewRows(f, file.ReadOptions{Format: format, CSV: src.CSV})
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)

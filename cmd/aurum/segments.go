@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/segment"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/segment"
 )
 
 const segmentsUsage = `usage: aurum segments <subcommand> --config aurum.yaml --data .aurum [flags]

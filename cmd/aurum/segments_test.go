@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/segment"
+	"github.com/aurum-cdp/aurum/shared/core/segment"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a writer and a reader.

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/identity"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/identity"
 )
 
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {

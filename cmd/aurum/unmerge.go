@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/pipeline"
-	"github.com/aurum-cdp/aurum/shared/store/embedded"
+	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 )
 
 const unmergeSynopsis = "--config F --data DIR <profile-id> (--record source/id | --link source/id,source/id) [--reason TEXT] [--json]"

@@ -6,9 +6,10 @@ import (
 	"context"
 	"log"
 
-	"github.com/aurum-cdp/aurum/shared/api"
-	"github.com/aurum-cdp/aurum/shared/app"
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/aurum-cdp/aurum/shared/http/api"
+	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
 func main() {

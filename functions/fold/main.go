@@ -8,9 +8,10 @@ import (
 	"context"
 	"log"
 
-	"github.com/aurum-cdp/aurum/shared/app"
-	"github.com/aurum-cdp/aurum/shared/foldstream"
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/aurum-cdp/aurum/shared/lambda/foldstream"
+	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
 func main() {

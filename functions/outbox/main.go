@@ -8,12 +8,13 @@ import (
 	"log"
 	"os"
 
-	"github.com/aurum-cdp/aurum/shared/app"
-	"github.com/aurum-cdp/aurum/shared/eventbridge"
-	"github.com/aurum-cdp/aurum/shared/outboxstream"
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/aurum-cdp/aurum/shared/adapter/eventbridge"
+	"github.com/aurum-cdp/aurum/shared/lambda/outboxstream"
+	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
 func main() {

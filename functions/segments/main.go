@@ -8,8 +8,9 @@ import (
 	"context"
 	"log"
 
-	"github.com/aurum-cdp/aurum/shared/app"
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
 func main() {

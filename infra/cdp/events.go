@@ -18,7 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/events"
+	"github.com/aurum-cdp/aurum/shared/model/events"
 )
 
 // Target retry policy of every rule: EventBridge retries delivery to the

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/aurum-cdp/aurum/shared/adapter/dynamo"
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/store/dynamo"
 )
 
 // invocation is how a function is invoked, which decides its failure

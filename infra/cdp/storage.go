@@ -8,7 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Table layout. It must match TableInput in shared/store/dynamo (the same
+// Table layout. It must match TableInput in shared/adapter/dynamo (the same
 // table for DynamoDB Local; docs/dynamodb.md describes the items):
 // infra/tablecheck tests that it does.
 const (
@@ -20,7 +20,7 @@ const (
 	OutboxIndexSK     = "gsk"
 )
 
-// Object key prefixes of the drop bucket (shared/ingest).
+// Object key prefixes of the drop bucket (shared/source/file).
 const (
 	SourcesPrefix  = "sources/"
 	RejectedPrefix = "rejected/"

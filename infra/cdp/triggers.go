@@ -13,11 +13,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/events"
-	"github.com/aurum-cdp/aurum/shared/trigger"
+	"github.com/aurum-cdp/aurum/shared/core/trigger"
+	"github.com/aurum-cdp/aurum/shared/model/events"
 )
 
-// Environment variables of the triggers function (shared/app.AWSTriggers):
+// Environment variables of the triggers function (shared/wire/app.AWSTriggers):
 // its dead-letter queue for failed actions and, when a trigger has a
 // delay, its own ARN (the target of the one-time EventBridge Scheduler
 // schedules), the role those schedules assume and their group.
@@ -29,7 +29,7 @@ const (
 )
 
 // TriggerPatterns is the default of CdpProps.TriggerPatterns: the rule
-// patterns shared/trigger derives from a trigger (its when and, if set,
+// patterns shared/core/trigger derives from a trigger (its when and, if set,
 // its unless), the same patterns local mode applies on its in-process bus.
 func TriggerPatterns(t *config.Trigger) ([][]byte, error) { return trigger.RulePatterns(t) }
 

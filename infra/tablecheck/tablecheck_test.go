@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aurum-cdp/aurum/infra/cdp"
-	"github.com/aurum-cdp/aurum/shared/store/dynamo"
+	"github.com/aurum-cdp/aurum/shared/adapter/dynamo"
 )
 
 func TestTableMatchesStore(t *testing.T) {

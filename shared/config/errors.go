@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aurum-cdp/aurum/shared/fault"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
 // Error is one problem in a configuration file. It prints as

@@ -12,7 +12,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/aurum-cdp/aurum/shared/fault"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
 // base is the smallest valid configuration; cases append to it.

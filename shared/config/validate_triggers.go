@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/bus"
+	"github.com/aurum-cdp/aurum/shared/pattern"
 )
 
 // Defaults of trigger actions.
@@ -44,12 +44,12 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 // Compile compiles the pattern with the EventBridge matcher.
-func (p EventPattern) Compile() (*bus.Pattern, error) {
+func (p EventPattern) Compile() (*pattern.Pattern, error) {
 	b, err := json.Marshal(map[string]any(p))
 	if err != nil {
 		return nil, fmt.Errorf("event pattern: %w", err)
 	}
-	return bus.ParsePattern(b)
+	return pattern.Parse(b)
 }
 
 // JSON returns the pattern as EventBridge JSON.

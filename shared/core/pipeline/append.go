@@ -1,0 +1,354 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/aurum-cdp/aurum/shared/core/identity"
+	"github.com/aurum-cdp/aurum/shared/model/events"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
+	"github.com/aurum-cdp/aurum/shared/model/profile"
+	"github.com/aurum-cdp/aurum/shared/port/store"
+)
+
+// appendKnown sends the records that only add an event to a known profile
+// to the Appender (when there is one), marking them done: each costs one
+// item write and no transaction, and Fold applies it to the profile later.
+// A record qualifies when it comes from a message source (api, webhook,
+// bus: de-duplicated on its id, like the event item), carries exactly one
+// event, every identifier
+// it has is a matching identifier already claimed by one and the same
+// profile (so it can neither create, merge nor extend a profile), it has
+// no blocking key (composite or fuzzy rules index it) and placeholder
+// detection is off (it observes every record).
+func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done []bool, res *Result) error {
+	if p.app == nil || p.resolver.PlaceholderDetection() {
+		return nil
+	}
+	var cand []int
+	var ids []profile.Identifier
+	for i, r := range recs {
+		if p.appendable(r) {
+			cand = append(cand, i)
+			ids = append(ids, r.Identifiers...)
+		}
+	}
+	if len(cand) == 0 {
+		return nil
+	}
+	claimants, err := p.app.Claimants(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read claimants: %w", err)
+	}
+	var apps []store.Append
+	var at []int
+	for _, i := range cand {
+		c := ""
+		for _, id := range recs[i].Identifiers {
+			cl, ok := claimants[id]
+			if !ok || (c != "" && cl != c) {
+				c = ""
+				break
+			}
+			c = cl
+		}
+		if c == "" {
+			continue // a new identifier or two profiles: the full path
+		}
+		apps = append(apps, store.Append{ProfileID: c, Record: recs[i]})
+		at = append(at, i)
+	}
+	if len(apps) == 0 {
+		return nil
+	}
+	written, err := p.app.Append(ctx, apps)
+	if err != nil {
+		// The caller retries the whole batch: appends already written are
+		// duplicates then, and the rest is appended.
+		return fmt.Errorf("append %d events: %w", len(apps), err)
+	}
+	for j, i := range at {
+		done[i] = true
+		if !written[j] {
+			res.Duplicates++
+			continue
+		}
+		res.Accepted++
+		res.Appended++
+		res.ProfileIDs[i] = apps[j].ProfileID
+	}
+	return nil
+}
+
+// appendable reports whether rec may take the append path, before its
+// identifiers' claimants are known.
+func (p *Pipeline) appendable(rec profile.Record) bool {
+	if !p.byID[rec.Source] {
+		// File rows are de-duplicated on their content (a corrected row is
+		// processed again); an appended event item keys on the event.
+		return false
+	}
+	if len(rec.Events) != 1 || len(rec.Identifiers) == 0 {
+		return false
+	}
+	links := p.resolver.Links(rec)
+	if len(links) != len(rec.Identifiers) {
+		return false // an identifier no rule matches on would be new to the profile
+	}
+	return len(p.resolver.Keys(rec)) == 0
+}
+
+// FoldResult summarizes a Fold.
+type FoldResult struct {
+	// Folded appended records were applied to their profiles.
+	Folded int `json:"folded"`
+	// Skipped were folded before (a stream batch delivered again) or are
+	// the same event appended under two partitions of one profile.
+	Skipped int `json:"skipped"`
+	// Profiles counts the profile writes.
+	Profiles int `json:"profiles"`
+	// Orphans were appended to a profile that no longer exists (erased);
+	// their event items are deleted.
+	Orphans int `json:"orphans"`
+	// Compacted counts identifiers re-claimed by their live profile
+	// because their claimant had been merged away.
+	Compacted int `json:"compacted"`
+}
+
+// Fold applies appended records (store.Appender), as the change stream
+// delivers them, to their live profiles: one profile change per profile
+// per call, whatever the number of its records — the golden record, its
+// aggregates and recent events, segment membership (extensions) and one
+// ProfileUpdated event naming every event folded in. Each profile
+// remembers, per partition, the stream position it has folded, so a batch
+// delivered again changes nothing. Conflicting profile writes are re-read
+// and retried. The records counters of the identity statistics are added
+// once per call, after the profiles, one single-item write each.
+func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult, error) {
+	var res FoldResult
+	if p.initErr != nil {
+		return res, fmt.Errorf("pipeline: %w", p.initErr)
+	}
+	if len(apps) == 0 {
+		return res, nil
+	}
+	byPart := map[string][]store.Appended{}
+	var parts []string
+	for _, a := range apps {
+		if a.ProfileID == "" || a.Record.Source == "" || a.Record.ID == "" || len(a.Record.Events) != 1 {
+			return res, fmt.Errorf("pipeline: fold: %w", fault.Invalidf("appended record without profile, source, id or its one event"))
+		}
+		if _, ok := byPart[a.ProfileID]; !ok {
+			parts = append(parts, a.ProfileID)
+		}
+		byPart[a.ProfileID] = append(byPart[a.ProfileID], a)
+	}
+	// Partitions resolve to live profiles; merged ones share a fold.
+	byLive := map[string][]store.Appended{}
+	first := map[string]profile.Profile{}
+	var orphans []store.Appended
+	var lives []string
+	for _, part := range parts {
+		pr, err := p.st.Profile(ctx, part)
+		if fault.Is(err, fault.ErrNotFound) {
+			orphans = append(orphans, byPart[part]...)
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("pipeline: fold: read profile %s: %w", part, err)
+		}
+		if _, ok := byLive[pr.ID]; !ok {
+			lives = append(lives, pr.ID)
+			first[pr.ID] = pr
+		}
+		byLive[pr.ID] = append(byLive[pr.ID], byPart[part]...)
+	}
+	stats := map[string]int64{}
+	sizes := [2]map[string]int{{}, {}} // record counts before and after, per profile
+	for _, id := range lives {
+		gone, err := p.foldProfile(ctx, first[id], byLive[id], &res, stats, sizes)
+		if err != nil {
+			return res, fmt.Errorf("pipeline: fold into profile %s: %w", id, err)
+		}
+		orphans = append(orphans, gone...)
+	}
+	if err := p.discard(ctx, orphans, &res); err != nil {
+		return res, err
+	}
+	p.compact(ctx, byLive, &res)
+	// Statistics go last, one single-item change per counter or ranking
+	// entry (no transaction): a crash before them loses this call's
+	// share, a retried batch does not count it twice.
+	writes := sizeItems(sizes[0], sizes[1], stats)
+	writes = append(writes, statItems("fold/"+apps[0].ProfileID+"/"+apps[0].Seq, stats)...)
+	changes := make([]store.Change, len(writes))
+	for i, w := range writes {
+		changes[i] = store.Change{Items: []store.ItemWrite{w}}
+	}
+	if err := p.st.Commit(ctx, changes...); err != nil {
+		return res, fmt.Errorf("pipeline: fold: add statistics: %w", err)
+	}
+	return res, nil
+}
+
+// compact re-claims, for the live profile, the identifiers of records
+// appended under a profile that had been merged away (lazy compaction of
+// redirects: later appends and reads skip the hop). Each claim is its own
+// conditional write, expecting the claimant the append saw; one that
+// changed meanwhile is left alone.
+func (p *Pipeline) compact(ctx context.Context, byLive map[string][]store.Appended, res *FoldResult) {
+	var changes []store.Change
+	seen := map[profile.Identifier]bool{}
+	for live, apps := range byLive {
+		for _, a := range apps {
+			if a.ProfileID == live {
+				continue
+			}
+			for _, id := range a.Record.Identifiers {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				changes = append(changes, store.Change{Claims: []store.Claim{{Identifier: id, ProfileID: live, ExpectClaimant: a.ProfileID}}})
+			}
+		}
+	}
+	for _, ch := range changes {
+		err := p.st.Commit(ctx, ch)
+		if err == nil {
+			res.Compacted++
+			continue
+		}
+		if !fault.Is(err, fault.ErrConflict) {
+			p.log.WarnContext(ctx, "pipeline: claim compaction failed", "error", err.Error())
+			return
+		}
+	}
+}
+
+// foldProfile folds apps into the live profile pr, retrying on conflict.
+// It returns apps if the profile is gone meanwhile (erased).
+func (p *Pipeline) foldProfile(ctx context.Context, pr profile.Profile, apps []store.Appended, res *FoldResult, stats map[string]int64, sizes [2]map[string]int) ([]store.Appended, error) {
+	for attempt := 1; ; attempt++ {
+		after, folded, skipped, err := p.foldOnce(ctx, pr, apps, stats)
+		if err == nil {
+			res.Folded += folded
+			res.Skipped += skipped
+			if folded > 0 {
+				res.Profiles++
+				sizes[0][pr.ID], sizes[1][pr.ID] = pr.RecordCount, after
+			}
+			return nil, nil
+		}
+		if !fault.Is(err, fault.ErrConflict) || attempt >= p.attempts {
+			return nil, fmt.Errorf("attempt %d: %w", attempt, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return nil, err
+		}
+		// Re-read: the profile changed, or was merged into another (whose
+		// fold positions include this one's).
+		if pr, err = p.st.Profile(ctx, pr.ID); err != nil {
+			if fault.Is(err, fault.ErrNotFound) {
+				return apps, nil
+			}
+			return nil, fmt.Errorf("re-read: %w", err)
+		}
+	}
+}
+
+// discard deletes the event items of appends whose profile is gone: an
+// append that raced an erasure (it read a claim up to about a second old)
+// must not outlive it.
+func (p *Pipeline) discard(ctx context.Context, orphans []store.Appended, res *FoldResult) error {
+	if len(orphans) == 0 {
+		return nil
+	}
+	res.Orphans += len(orphans)
+	p.log.WarnContext(ctx, "pipeline: appended events of a missing profile discarded", "events", len(orphans))
+	if p.app == nil {
+		return nil
+	}
+	if err := p.app.Discard(ctx, orphans); err != nil {
+		return fmt.Errorf("pipeline: fold: %w", err)
+	}
+	return nil
+}
+
+// foldOnce builds and commits one fold of apps into pr and returns the
+// profile's new record count. Counters are added to stats only when the
+// commit succeeded.
+func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []store.Appended, stats map[string]int64) (size, folded, skipped int, err error) {
+	now := p.clock().UTC()
+	surv := clone(pr)
+	if surv.Folded == nil {
+		surv.Folded = map[string]string{}
+	}
+	recent := map[string]bool{}
+	for _, e := range surv.RecentEvents {
+		recent[e.ID] = true
+	}
+	var todo []profile.Record
+	for _, a := range apps {
+		if !profile.SeqAfter(a.Seq, surv.Folded[a.ProfileID]) {
+			skipped++
+			continue
+		}
+		surv.Folded[a.ProfileID] = a.Seq
+		if e := a.Record.Events[0]; recent[e.ID] {
+			skipped++ // the same message appended under a merged partition too
+			continue
+		}
+		recent[a.Record.Events[0].ID] = true
+		todo = append(todo, a.Record)
+	}
+	if len(todo) == 0 {
+		return pr.RecordCount, 0, skipped, nil
+	}
+	sort.SliceStable(todo, func(i, j int) bool { return todo[i].ObservedAt.Before(todo[j].ObservedAt) })
+	var changed, names, sources []string
+	local := map[string]int64{identity.CounterRecords: int64(len(todo))}
+	for _, r := range todo {
+		changed = append(changed, p.rules.Apply(&surv, r)...)
+		names = append(names, r.Events[0].Name)
+		sources = append(sources, r.Source)
+		if links := p.resolver.Links(r); len(links) > 0 {
+			local["rule/"+links[0].Rule+"/links"]++
+		}
+	}
+	sort.Strings(changed)
+	changed = slices.Compact(changed)
+	slices.Sort(sources)
+	sources = slices.Compact(sources)
+	surv.Version = pr.Version + 1
+	surv.UpdatedAt = now
+	var ch store.Change
+	upd, err := events.New(events.TypeProfileUpdated, now, events.ProfileUpdated{
+		Version: events.SchemaVersion, ProfileID: surv.ID, ProfileVersion: surv.Version,
+		Changed: changed, Sources: sources, EventNames: names,
+	}, surv.ID, fmt.Sprint(surv.Version), "fold")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	ch.Outbox = []events.Envelope{upd}
+	if len(p.exts) > 0 {
+		before := pr
+		u := &Update{Before: &before, After: &surv, Folded: todo, Now: now}
+		for _, x := range p.exts {
+			if err := x.Extend(ctx, u, &ch); err != nil {
+				return 0, 0, 0, fmt.Errorf("extend fold: %w", err)
+			}
+		}
+	}
+	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: pr.Version}}
+	ch.Items = store.MergeAdds(ch.Items)
+	if err := p.st.Commit(ctx, ch); err != nil {
+		return 0, 0, 0, err
+	}
+	for k, n := range local {
+		stats[k] += n
+	}
+	return surv.RecordCount, len(todo), skipped, nil
+}

@@ -1,0 +1,928 @@
+// Package pipeline is Aurum's processing core: normalized records are
+// resolved to profiles, folded into golden records and committed to the
+// Store in one atomic change per record, together with the outbox events
+// the change causes.
+//
+// The same pipeline runs in every Lambda function and in local mode. It is
+// safe to run many pipelines against one store at once: every change is
+// guarded by optimistic checks (profile versions, identifier claims,
+// idempotency keys), and a conflicting batch is re-read and retried.
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/golden"
+	"github.com/aurum-cdp/aurum/shared/core/identity"
+	"github.com/aurum-cdp/aurum/shared/model/events"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
+	"github.com/aurum-cdp/aurum/shared/model/profile"
+	"github.com/aurum-cdp/aurum/shared/port/store"
+)
+
+// Result summarizes one Ingest call.
+type Result struct {
+	// Accepted records were committed.
+	Accepted int `json:"accepted"`
+	// Duplicates had been committed before (re-delivery): nothing changed.
+	Duplicates int `json:"duplicates"`
+	// Created counts new profiles.
+	Created int `json:"created"`
+	// Merges counts profiles merged away into another.
+	Merges int `json:"merges"`
+	// Appended counts the accepted records that were appended as events
+	// of known profiles (Options.Appender), to be folded in later.
+	Appended int `json:"appended,omitempty"`
+	// ProfileIDs holds, per input record in order, the profile it landed
+	// in ("" for a duplicate).
+	ProfileIDs []string `json:"-"`
+	// stats sums the identity counters of the changes that landed.
+	stats map[string]int64
+}
+
+// Add accumulates another result.
+func (r *Result) Add(o Result) {
+	r.Accepted += o.Accepted
+	r.Duplicates += o.Duplicates
+	r.Created += o.Created
+	r.Merges += o.Merges
+	r.Appended += o.Appended
+	r.ProfileIDs = append(r.ProfileIDs, o.ProfileIDs...)
+}
+
+// Ingester is what every ingestion path feeds.
+type Ingester interface {
+	Ingest(ctx context.Context, recs []profile.Record) (Result, error)
+}
+
+// Store is the part of store.Store the pipeline needs.
+type Store interface {
+	Owners(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]store.Owner, error)
+	Profile(ctx context.Context, id string) (profile.Profile, error)
+	Seen(ctx context.Context, keys []string) (map[string]bool, error)
+	Commit(ctx context.Context, changes ...store.Change) error
+	Items(ctx context.Context, kind, key, from, to string, limit int, cursor string) ([]store.Item, string, error)
+}
+
+// Options tune a Pipeline.
+type Options struct {
+	// Clock returns the current time; default time.Now.
+	Clock func() time.Time
+	// Logger receives counts and ids, never personal data.
+	Logger *slog.Logger
+	// MaxAttempts bounds retries of a conflicting batch; default 20.
+	MaxAttempts int
+	// Extensions add to every profile change, in order, inside the same
+	// atomic change set (segment membership, due times ...).
+	Extensions []Extension
+	// Identity is the compiled identity engine of cfg, when the caller
+	// already has one; nil compiles it.
+	Identity *identity.Engine
+	// Appender, when set, takes the records of known profiles that carry
+	// one event and nothing new (a tracked event): each is one appended
+	// event item, folded into its profile later by Fold from the store's
+	// change stream. Without it every record is committed with its
+	// profile at once.
+	Appender store.Appender
+}
+
+// Update describes one profile change to extensions.
+type Update struct {
+	// Before is the surviving profile as stored before the change; nil
+	// when the change creates it.
+	Before *profile.Profile
+	// After is the profile about to be written. Extensions may change it
+	// (for example its segment membership); Version is already set.
+	After *profile.Profile
+	// Merged are the profiles merged away into After by this change.
+	Merged []profile.Profile
+	// Record is the record that caused the change; zero for a fold.
+	Record profile.Record
+	// Folded are the appended records a fold applies (see Pipeline.Fold):
+	// they have no record item and no idempotency key of their own.
+	Folded []profile.Record
+	// Now is the pipeline clock's time of the change.
+	Now time.Time
+}
+
+// Extension adds to a profile's change set. Extend may modify u.After and
+// append items and outbox events to ch; it must not remove anything.
+type Extension interface {
+	Extend(ctx context.Context, u *Update, ch *store.Change) error
+}
+
+// Pipeline resolves and commits records.
+type Pipeline struct {
+	st       Store
+	resolver *identity.Engine
+	// initErr is a configuration the identity engine could not compile;
+	// Ingest returns it.
+	initErr  error
+	rules    golden.Rules
+	clock    func() time.Time
+	log      *slog.Logger
+	attempts int
+	exts     []Extension
+	app      store.Appender
+	// byID marks message sources (api, webhook, bus), whose records are
+	// de-duplicated on their id alone, like Segment's messageId.
+	byID map[string]bool
+}
+
+// New builds a pipeline over st for the configuration cfg.
+func New(cfg *config.Config, st Store, opts Options) *Pipeline {
+	eng, err := opts.Identity, error(nil)
+	if eng == nil {
+		eng, err = identity.New(cfg)
+	}
+	p := &Pipeline{
+		st:       st,
+		resolver: eng,
+		initErr:  err,
+		rules:    golden.NewRules(cfg),
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		attempts: opts.MaxAttempts,
+		exts:     opts.Extensions,
+		app:      opts.Appender,
+	}
+	p.byID = map[string]bool{}
+	for _, s := range cfg.Sources {
+		p.byID[s.Name] = s.Kind != config.KindFile
+	}
+	if p.clock == nil {
+		p.clock = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.attempts <= 0 {
+		p.attempts = 20
+	}
+	return p
+}
+
+// Ingest resolves and commits recs in order. Records already committed
+// (same source, id and content) are counted as duplicates and change
+// nothing. On a conflict with a concurrent writer the remaining records are
+// re-read and retried.
+func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, error) {
+	if p.initErr != nil {
+		return Result{}, fmt.Errorf("pipeline: %w", p.initErr)
+	}
+	recs = slices.Clone(recs) // defaults below must not touch the caller's records
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		if r.Source == "" || r.ID == "" {
+			return Result{}, fmt.Errorf("pipeline: record %d: %w", i, fault.Invalidf("record needs a source and an id"))
+		}
+		keys[i] = p.key(r)
+		if recs[i].ObservedAt.IsZero() {
+			recs[i].ObservedAt = r.ReceivedAt
+		}
+		if recs[i].ObservedAt.IsZero() {
+			recs[i].ObservedAt = p.clock()
+		}
+	}
+	var res Result
+	res.ProfileIDs = make([]string, len(recs))
+	res.stats = map[string]int64{}
+	if len(recs) == 0 {
+		return res, nil
+	}
+	defer p.flushStats(ctx, res.stats, keys[0])
+	done := make([]bool, len(recs))
+	if err := p.appendKnown(ctx, recs, done, &res); err != nil {
+		return res, fmt.Errorf("pipeline: ingest %d records: %w", len(recs), err)
+	}
+	for attempt := 1; ; attempt++ {
+		n, err := p.try(ctx, recs, keys, done, &res)
+		if err == nil {
+			return res, nil
+		}
+		if !fault.Is(err, fault.ErrConflict) || attempt >= p.attempts {
+			return res, fmt.Errorf("pipeline: ingest %d records (attempt %d): %w", len(recs), attempt, err)
+		}
+		p.log.DebugContext(ctx, "pipeline conflict, retrying", "attempt", attempt, "pending", n)
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return res, fmt.Errorf("pipeline: ingest: %w", err)
+		}
+	}
+}
+
+// try processes the records not yet done. It returns how many were pending.
+func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) (int, error) {
+	var pending []int
+	var pendingKeys []string
+	for i := range recs {
+		if !done[i] {
+			pending = append(pending, i)
+			pendingKeys = append(pendingKeys, keys[i])
+		}
+	}
+	if len(pending) == 0 {
+		return 0, nil
+	}
+	seen, err := p.st.Seen(ctx, pendingKeys)
+	if err != nil {
+		return len(pending), fmt.Errorf("check idempotency keys: %w", err)
+	}
+	v := newView(p.st, p.resolver.BlockLimit)
+	var changes []store.Change
+	var idx []int
+	var outcomes []outcome
+	inBatch := map[string]bool{}
+	for _, i := range pending {
+		if seen[keys[i]] || inBatch[keys[i]] {
+			done[i] = true
+			res.Duplicates++
+			continue
+		}
+		inBatch[keys[i]] = true
+		ch, out, err := p.change(ctx, v, recs[i], keys[i])
+		if err != nil {
+			return len(pending), fmt.Errorf("record %s: %w", recs[i].Key(), err)
+		}
+		changes = append(changes, ch)
+		idx = append(idx, i)
+		outcomes = append(outcomes, out)
+	}
+	if len(changes) == 0 {
+		return len(pending), nil
+	}
+	err = p.st.Commit(ctx, changes...)
+	if err != nil && !fault.Is(err, fault.ErrConflict) {
+		return len(pending), fmt.Errorf("commit: %w", err)
+	}
+	if err != nil {
+		// Some leading changes may have been applied; the next attempt
+		// finds their keys in Seen and counts them as duplicates, which
+		// would misreport them. Ask the store which keys landed.
+		landed, serr := p.st.Seen(ctx, keysOf(changes))
+		if serr != nil {
+			return len(pending), fmt.Errorf("check landed changes: %w", serr)
+		}
+		for j, ch := range changes {
+			if landed[ch.Keys[0]] {
+				p.account(res, idx[j], outcomes[j], done)
+			}
+		}
+		return len(pending), err
+	}
+	for j := range changes {
+		p.account(res, idx[j], outcomes[j], done)
+	}
+	return len(pending), nil
+}
+
+func (p *Pipeline) account(res *Result, i int, out outcome, done []bool) {
+	for k, n := range out.stats {
+		res.stats[k] += n
+	}
+	done[i] = true
+	res.Accepted++
+	res.ProfileIDs[i] = out.profileID
+	if out.created {
+		res.Created++
+	}
+	res.Merges += out.merged
+}
+
+func keysOf(changes []store.Change) []string {
+	ks := make([]string, len(changes))
+	for i, c := range changes {
+		ks[i] = c.Keys[0]
+	}
+	return ks
+}
+
+type outcome struct {
+	profileID string
+	created   bool
+	merged    int
+	// stats are the identity counters the change adds; they are written
+	// once the change has landed (see flushStats).
+	stats map[string]int64
+}
+
+// blockPriority is the link priority of composite-key and fuzzy links:
+// below every identifier type.
+const blockPriority = 1 << 20
+
+// change resolves one record against the view and returns its change set.
+func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key string) (store.Change, outcome, error) {
+	now := p.clock().UTC()
+	var ch store.Change
+	ch.Keys = []string{key}
+	stats := map[string]int64{identity.CounterRecords: 1}
+	links, err := p.placeholders(ctx, v, rec, p.resolver.Links(rec), &ch, stats)
+	if err != nil {
+		return store.Change{}, outcome{}, err
+	}
+	ids := make([]profile.Identifier, len(links))
+	for i, l := range links {
+		ids[i] = l.Identifier
+	}
+	owners, err := v.owners(ctx, ids)
+	if err != nil {
+		return store.Change{}, outcome{}, err
+	}
+	// Distinct live profiles the record links to, the rule for each and
+	// the best priority of the identifiers linking it.
+	var matched []string
+	rules := map[string]string{}
+	prio := map[string]int{}
+	shared := map[string][]string{}
+	for _, l := range links {
+		o, ok := owners[l.Identifier]
+		if !ok {
+			continue
+		}
+		if _, seen := rules[o.ProfileID]; !seen {
+			matched = append(matched, o.ProfileID)
+			rules[o.ProfileID] = l.Rule
+			prio[o.ProfileID] = l.Priority
+		}
+		prio[o.ProfileID] = min(prio[o.ProfileID], l.Priority)
+		shared[o.ProfileID] = append(shared[o.ProfileID], l.Identifier.String())
+	}
+	// Composite-key and fuzzy candidates come from the block index: the
+	// records indexed under the record's keys, never a scan.
+	keys := p.resolver.Keys(rec)
+	for _, k := range keys {
+		cands, err := v.block(ctx, k)
+		if err != nil {
+			return store.Change{}, outcome{}, err
+		}
+		if len(cands) > p.resolver.BlockLimit(k) {
+			continue // too common to discriminate, as in batch mode
+		}
+		for _, c := range cands {
+			if c.Record.Key() == rec.Key() {
+				continue
+			}
+			if res := p.resolver.CompareOn(k, rec, c.Record); !res.Match {
+				continue
+			}
+			live := v.resolve(c.ProfileID)
+			if _, seen := rules[live]; !seen {
+				matched = append(matched, live)
+				rules[live] = k.Rule
+				prio[live] = blockPriority
+			}
+			rules[live] = earlierRule(p.resolver.Rules(), rules[live], k.Rule)
+		}
+	}
+	profiles := make([]profile.Profile, 0, len(matched))
+	got := map[string]bool{}
+	for _, id := range matched {
+		pr, err := v.profile(ctx, id)
+		if err != nil {
+			return store.Change{}, outcome{}, fmt.Errorf("read profile %s: %w", id, err)
+		}
+		if got[pr.ID] {
+			prio[pr.ID] = min(prio[pr.ID], prio[id])
+			continue
+		}
+		got[pr.ID] = true
+		if pr.ID != id {
+			rules[pr.ID] = earlierRule(p.resolver.Rules(), rules[pr.ID], rules[id])
+			shared[pr.ID] = append(shared[pr.ID], shared[id]...)
+			if q, ok := prio[pr.ID]; !ok || prio[id] < q {
+				prio[pr.ID] = prio[id]
+			}
+		}
+		profiles = append(profiles, pr)
+	}
+	// Profiles are considered oldest first (ties: smallest id); with
+	// keep_priority, the profile linked by the highest-priority identifier
+	// comes first, so a cap conflict drops the lower-priority link.
+	sort.Slice(profiles, func(i, j int) bool { return older(profiles[i], profiles[j]) })
+	if p.resolver.KeepPriority() {
+		sort.SliceStable(profiles, func(i, j int) bool { return prio[profiles[i].ID] < prio[profiles[j].ID] })
+	}
+	group, err := p.group(ctx, v, rec, profiles, owners, prio, rules, stats)
+	if err != nil {
+		return store.Change{}, outcome{}, err
+	}
+	// The survivor is the oldest profile of the group (ties: smallest id),
+	// so profile ids stay stable for the people who use them.
+	sort.Slice(group, func(i, j int) bool { return older(group[i], group[j]) })
+
+	var out outcome
+	var surv profile.Profile
+	var before *profile.Profile
+	var expect int64
+	if len(group) == 0 {
+		surv = profile.Profile{ID: NewProfileID(key), CreatedAt: now}
+		out.created = true
+	} else {
+		surv = clone(group[0])
+		before = &group[0]
+		expect = surv.Version
+	}
+	oldSizes := map[string]int{}
+	for _, g := range group {
+		oldSizes[g.ID] = g.RecordCount
+	}
+	var changed []string
+	var mergeEvents []events.Envelope
+	var merged []profile.Profile
+	apartCopied := map[string]bool{}
+	for _, other := range group[min(1, len(group)):] {
+		merged = append(merged, other)
+		changed = append(changed, p.rules.Merge(&surv, other)...)
+		ch.Redirects = append(ch.Redirects, store.Redirect{From: other.ID, To: surv.ID, ExpectVersion: other.Version, At: now})
+		out.merged++
+		stats["rule/"+rules[other.ID]+"/merges"]++
+		ids := append(slices.Clone(shared[other.ID]), shared[surv.ID]...)
+		sort.Strings(ids)
+		ids = slices.Compact(ids)
+		ev, err := events.New(events.TypeProfilesMerged, now, events.ProfilesMerged{
+			Version: events.SchemaVersion, ProfileID: surv.ID, Merged: []string{other.ID},
+			Rule: rules[other.ID], Identifiers: ids, RecordKey: rec.Key(),
+		}, surv.ID, other.ID, key)
+		if err != nil {
+			return store.Change{}, outcome{}, err
+		}
+		mergeEvents = append(mergeEvents, ev)
+		entry, err := json.Marshal(identity.LedgerEntry{Survivor: surv.ID, Merged: other.ID, Rule: rules[other.ID],
+			Identifiers: ids, Record: rec.Key(), At: now.Format(time.RFC3339Nano)})
+		if err != nil {
+			return store.Change{}, outcome{}, fmt.Errorf("ledger entry: %w", err)
+		}
+		ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemCreate, Item: store.Item{
+			Kind: identity.ItemLedger, Key: surv.ID, Sort: now.Format(time.RFC3339Nano) + "/" + other.ID, Value: entry}})
+		// Do-not-merge assertions of the merged-away profile now bind the
+		// survivor.
+		apart, err := v.apartOf(ctx, other.ID)
+		if err != nil {
+			return store.Change{}, outcome{}, err
+		}
+		for _, a := range apart {
+			if a == surv.ID || apartCopied[a] {
+				continue
+			}
+			apartCopied[a] = true
+			val, err := json.Marshal(identity.Apart{Reason: "inherited from " + other.ID, At: now.Format(time.RFC3339Nano)})
+			if err != nil {
+				return store.Change{}, outcome{}, fmt.Errorf("do-not-merge entry: %w", err)
+			}
+			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemApart, Key: surv.ID, Sort: a, Value: val}})
+		}
+	}
+	for id, r := range rules {
+		if got[id] {
+			stats["rule/"+r+"/links"]++
+		}
+	}
+	// Identifiers over their type's cap are not attached to the profile;
+	// they stay on the record and are not claimed.
+	applied := rec
+	applied.Identifiers = nil
+	var dropped map[profile.Identifier]bool
+	for _, id := range rec.Identifiers {
+		if !surv.HasIdentifier(id) && p.overCap(append(slices.Clone(surv.Identifiers), applied.Identifiers...), []profile.Identifier{id}) != "" {
+			if dropped == nil {
+				dropped = map[profile.Identifier]bool{}
+			}
+			dropped[id] = true
+			stats["blocked/"+identity.ProtectMaxPerProfile]++
+			continue
+		}
+		applied.Identifiers = append(applied.Identifiers, id)
+	}
+	nIDs := len(surv.Identifiers)
+	changed = append(changed, p.rules.Apply(&surv, applied)...)
+	sort.Strings(changed)
+	changed = slices.Compact(changed)
+	var newIDs []string
+	for _, id := range surv.Identifiers[nIDs:] {
+		newIDs = append(newIDs, id.String())
+	}
+	inGroup := map[string]bool{}
+	for _, g := range group {
+		inGroup[g.ID] = true
+	}
+	for _, l := range links {
+		o, claimed := owners[l.Identifier]
+		switch {
+		case !claimed && !dropped[l.Identifier]:
+			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID})
+		case claimed && o.Claimant != o.ProfileID && inGroup[o.ProfileID]:
+			// Lazy compaction: the claimant was merged away before; the
+			// live profile re-claims the identifier, so reads and appends
+			// stop following the redirect.
+			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID, ExpectClaimant: o.Claimant})
+		}
+	}
+	if len(keys) > 0 {
+		ix, err := json.Marshal(identity.Indexed{Record: p.resolver.Compact(rec), ProfileID: surv.ID})
+		if err != nil {
+			return store.Change{}, outcome{}, fmt.Errorf("index record: %w", err)
+		}
+		for _, k := range keys {
+			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{
+				Kind: identity.ItemBlock, Key: identity.BlockKey(k), Sort: rec.Key(), Value: ix}})
+		}
+	}
+	// The record index lists the cluster's records and their idempotency
+	// keys, for unmerge and erasure.
+	ri, err := json.Marshal(identity.RecordIndex{Keys: ch.Keys})
+	if err != nil {
+		return store.Change{}, outcome{}, fmt.Errorf("record index: %w", err)
+	}
+	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: surv.ID, Sort: rec.Key(), Value: ri}})
+	ch.Items = append(ch.Items, sizeItems(oldSizes, map[string]int{surv.ID: surv.RecordCount}, stats)...)
+	out.stats = stats
+	surv.Version = expect + 1
+	surv.UpdatedAt = now
+	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: expect}}
+	ch.Records = []store.RecordWrite{{Record: rec, ProfileID: surv.ID}}
+	var names []string
+	for _, e := range rec.Events {
+		names = append(names, e.Name)
+	}
+	upd, err := events.New(events.TypeProfileUpdated, now, events.ProfileUpdated{
+		Version: events.SchemaVersion, ProfileID: surv.ID, ProfileVersion: surv.Version,
+		Created: out.created, Changed: changed, NewIdentifiers: newIDs,
+		Sources: []string{rec.Source}, EventNames: names,
+	}, surv.ID, fmt.Sprint(surv.Version), key)
+	if err != nil {
+		return store.Change{}, outcome{}, err
+	}
+	ch.Outbox = append(mergeEvents, upd)
+	if len(p.exts) > 0 {
+		u := &Update{Before: before, After: &surv, Merged: merged, Record: rec, Now: now}
+		for _, x := range p.exts {
+			if err := x.Extend(ctx, u, &ch); err != nil {
+				return store.Change{}, outcome{}, fmt.Errorf("extend change of profile %s: %w", surv.ID, err)
+			}
+		}
+	}
+	ch.Profiles[0].Profile = surv
+	out.profileID = surv.ID
+	// Extensions and counters may add to the same counter item.
+	ch.Items = store.MergeAdds(ch.Items)
+	v.apply(ch)
+	return ch, out, nil
+}
+
+// older orders profiles by creation time, then id.
+func older(a, b profile.Profile) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
+}
+
+// group picks, from the matched profiles in order, those the record may
+// join together: a profile whose identifiers would exceed a cap, or that a
+// do-not-merge assertion keeps from the group, is left out (its link is
+// dropped and counted as blocked). With keep_priority, a record whose own
+// unclaimed identifier of a capped type outranks all its links and would
+// exceed the cap starts a new profile instead (the group is empty).
+func (p *Pipeline) group(ctx context.Context, v *view, rec profile.Record, profiles []profile.Profile, owners map[profile.Identifier]store.Owner, prio map[string]int, rules map[string]string, stats map[string]int64) ([]profile.Profile, error) {
+	var group []profile.Profile
+	var groupIDs []profile.Identifier
+	apart := map[string]bool{} // live ids the group must not merge with
+	members := map[string]bool{}
+	for _, pr := range profiles {
+		theirs, err := p.liveApart(ctx, v, pr.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(group) > 0 {
+			if t := p.overCap(groupIDs, pr.Identifiers); t != "" {
+				stats["blocked/"+identity.ProtectMaxPerProfile]++
+				stats["rule/"+rules[pr.ID]+"/blocked"]++
+				continue
+			}
+			refused := apart[pr.ID]
+			for _, a := range theirs {
+				refused = refused || members[a]
+			}
+			if refused {
+				stats["blocked/"+identity.ProtectDoNotMerge]++
+				stats["rule/"+rules[pr.ID]+"/blocked"]++
+				continue
+			}
+		}
+		group = append(group, pr)
+		groupIDs = append(groupIDs, pr.Identifiers...)
+		members[pr.ID] = true
+		for _, a := range theirs {
+			apart[a] = true
+		}
+	}
+	if len(group) == 0 || !p.resolver.KeepPriority() {
+		return group, nil
+	}
+	best := prio[group[0].ID]
+	for _, id := range rec.Identifiers {
+		if _, claimed := owners[id]; claimed {
+			continue
+		}
+		if limit, policy := p.resolver.Capped(id.Type); limit == 0 || policy != config.ConflictKeepPriority {
+			continue
+		}
+		if p.resolver.Priority(id.Type) >= best || slices.Contains(groupIDs, id) || p.overCap(groupIDs, []profile.Identifier{id}) == "" {
+			continue
+		}
+		for _, g := range group {
+			stats["blocked/"+identity.ProtectMaxPerProfile]++
+			stats["rule/"+rules[g.ID]+"/blocked"]++
+		}
+		return nil, nil
+	}
+	return group, nil
+}
+
+// liveApart returns the live ids of the profiles profile id must not merge
+// with.
+func (p *Pipeline) liveApart(ctx context.Context, v *view, id string) ([]string, error) {
+	raw, err := v.apartOf(ctx, id)
+	if err != nil || len(raw) == 0 {
+		return nil, err
+	}
+	out := make([]string, 0, len(raw))
+	for _, a := range raw {
+		pr, err := v.profile(ctx, a)
+		if fault.Is(err, fault.ErrNotFound) {
+			continue // erased
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolve do-not-merge target: %w", err)
+		}
+		out = append(out, pr.ID)
+	}
+	return out, nil
+}
+
+// placeholders applies streaming placeholder detection to the record's
+// links: a link through a quarantined value is dropped; otherwise the
+// record's fingerprint is added to the value's state (written only when
+// it changes), which may quarantine the value from this record on.
+func (p *Pipeline) placeholders(ctx context.Context, v *view, rec profile.Record, links []identity.Link, ch *store.Change, stats map[string]int64) ([]identity.Link, error) {
+	if !p.resolver.PlaceholderDetection() {
+		return links, nil
+	}
+	out := make([]identity.Link, 0, len(links))
+	for _, l := range links {
+		k := identity.IdentifierKey(l.Identifier)
+		e, err := v.fingerprints(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		if e.state.Quarantined {
+			stats["blocked/"+identity.ProtectPlaceholder]++
+			continue
+		}
+		next, changed := p.resolver.ObserveState(e.state, rec)
+		if !changed {
+			out = append(out, l)
+			continue
+		}
+		val, err := json.Marshal(next)
+		if err != nil {
+			return nil, fmt.Errorf("encode placeholder state: %w", err)
+		}
+		w := store.ItemWrite{Op: store.ItemCreate, Item: store.Item{Kind: identity.ItemFingerprints, Key: k, Sort: identity.FingerprintSrt, Value: val}}
+		if e.version > 0 {
+			w.Op, w.ExpectVersion = store.ItemReplace, e.version
+		}
+		ch.Items = append(ch.Items, w)
+		if !next.Quarantined {
+			out = append(out, l)
+			continue
+		}
+		q, err := json.Marshal(identity.Quarantine{Identifier: l.Identifier, Distinct: len(next.Reps)})
+		if err != nil {
+			return nil, fmt.Errorf("encode quarantine entry: %w", err)
+		}
+		ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemQuarantine, Key: identity.QuarantineKey, Sort: k, Value: q}})
+		stats["blocked/"+identity.ProtectPlaceholder]++
+	}
+	return out, nil
+}
+
+// sizeItems keeps the cluster-size statistics as profiles change size:
+// the histogram counters (added to stats) move each profile from the
+// bucket of its old record count to the bucket of its new one (a profile
+// absent from after is gone), and the size ranking (ItemTop) gets an
+// entry when a profile reaches a new rank step (identity.RankStep); the
+// entries above its step go when it shrinks, all of them when it goes.
+func sizeItems(before, after map[string]int, stats map[string]int64) []store.ItemWrite {
+	var out []store.ItemWrite
+	buckets := identity.HistogramBuckets()
+	step := func(sizes map[string]int, id string) int {
+		if n, ok := sizes[id]; ok && n >= identity.MinRanked {
+			return identity.RankStep(n)
+		}
+		return 0
+	}
+	for _, id := range slices.Sorted(maps.Keys(before)) {
+		n := before[id]
+		if m, ok := after[id]; ok && m == n {
+			continue
+		}
+		if n > 0 {
+			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]--
+		}
+		if was, is := step(before, id), step(after, id); is < was {
+			for _, sort := range identity.TopSorts(n, id) {
+				if s, _, err := identity.ParseTopSort(sort); err == nil && s > is {
+					out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: sort}})
+				}
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(after)) {
+		n := after[id]
+		if m, ok := before[id]; ok && m == n {
+			continue
+		}
+		if n > 0 {
+			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]++
+		}
+		if is := step(after, id); is > 0 && is != step(before, id) {
+			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id), N: int64(n)}})
+		}
+	}
+	for name, n := range stats {
+		if n == 0 && strings.HasPrefix(name, identity.CounterHistPrefix) {
+			delete(stats, name)
+		}
+	}
+	return out
+}
+
+// overCap returns the first identifier type whose cap the union of a and
+// b would exceed, or "".
+func (p *Pipeline) overCap(a, b []profile.Identifier) string {
+	count := map[string]int{}
+	seen := map[profile.Identifier]bool{}
+	for _, list := range [2][]profile.Identifier{a, b} {
+		for _, id := range list {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			count[id.Type]++
+		}
+	}
+	for _, t := range slices.Sorted(maps.Keys(count)) {
+		if limit, _ := p.resolver.Capped(t); limit > 0 && count[t] > limit {
+			return t
+		}
+	}
+	return ""
+}
+
+// earlierRule returns whichever of a and b comes first in order.
+func earlierRule(order []string, a, b string) string {
+	ia, ib := slices.Index(order, a), slices.Index(order, b)
+	if ia < 0 || (ib >= 0 && ib < ia) {
+		return b
+	}
+	return a
+}
+
+// flushStats adds the identity counters of an Ingest call's committed
+// changes: one single-item ItemAdd per counter (no transaction), after the
+// changes, so counters cost one write unit per call instead of two per
+// record. A failure is logged, not returned: the records are committed,
+// and a retry would find them all duplicates; the counters then miss
+// them (they are statistics).
+func (p *Pipeline) flushStats(ctx context.Context, stats map[string]int64, key string) {
+	for k, n := range stats {
+		if n == 0 {
+			delete(stats, k)
+		}
+	}
+	if len(stats) == 0 {
+		return
+	}
+	writes := statItems(key, stats)
+	changes := make([]store.Change, len(writes))
+	for i, w := range writes {
+		changes[i] = store.Change{Items: []store.ItemWrite{w}}
+	}
+	if err := p.st.Commit(context.WithoutCancel(ctx), changes...); err != nil {
+		p.log.ErrorContext(ctx, "pipeline: identity counters not added", "counters", len(writes), "error", err.Error())
+	}
+}
+
+// statItems turns counter increments into ItemAdd writes on one shard
+// (chosen by the record's key, so concurrent writers spread out).
+func statItems(key string, stats map[string]int64) []store.ItemWrite {
+	if len(stats) == 0 {
+		return nil
+	}
+	h := sha256.Sum256([]byte(key))
+	shard := fmt.Sprintf("shard-%d", int(h[0])%identity.StatShards)
+	var out []store.ItemWrite
+	for _, name := range slices.Sorted(maps.Keys(stats)) {
+		out = append(out, store.ItemWrite{Op: store.ItemAdd, Item: store.Item{Kind: identity.ItemStats, Key: shard, Sort: name, N: stats[name]}})
+	}
+	return out
+}
+
+// key is the idempotency key of a record: for message sources (api,
+// webhook, bus) the source and message id, as Segment de-duplicates on
+// messageId; for file sources ContentKey.
+func (p *Pipeline) key(r profile.Record) string {
+	if p.byID[r.Source] {
+		return "msg/" + r.Source + "/" + r.ID
+	}
+	return ContentKey(r)
+}
+
+// ContentKey is the idempotency key of a file record: its source, id and a
+// hash of its content, so a re-delivered row changes nothing while a
+// corrected row with the same id is processed again.
+func ContentKey(r profile.Record) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	evIDs := make([]string, len(r.Events))
+	for i, e := range r.Events {
+		evIDs[i] = e.ID
+	}
+	// Encoding sorts map keys, so the hash is canonical. The receive time
+	// and event details are left out: a retried message with the same id
+	// is the same message.
+	if err := enc.Encode(struct {
+		O time.Time
+		I []profile.Identifier
+		A map[string]any
+		E []string
+	}{r.ObservedAt.UTC(), r.Identifiers, r.Attributes, evIDs}); err != nil {
+		// Attribute values are JSON values by contract; fall back to a
+		// key that still de-duplicates on source and id.
+		return "rec/" + r.Source + "/" + r.ID
+	}
+	return "rec/" + r.Source + "/" + r.ID + "/" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// NewProfileID derives a profile id from the key of the record that
+// created it: deterministic, so replays and tests reproduce the same ids.
+func NewProfileID(recordKey string) string {
+	return "p_" + events.StableID("profile", recordKey)[:24]
+}
+
+func clone(p profile.Profile) profile.Profile {
+	c := p
+	c.Identifiers = slices.Clone(p.Identifiers)
+	c.Attributes = make(map[string]profile.Attribute, len(p.Attributes))
+	for k, v := range p.Attributes {
+		c.Attributes[k] = v
+	}
+	c.Sources = make(map[string]int, len(p.Sources))
+	for k, v := range p.Sources {
+		c.Sources[k] = v
+	}
+	c.RecentEvents = slices.Clone(p.RecentEvents)
+	c.MergedFrom = slices.Clone(p.MergedFrom)
+	c.Folded = maps.Clone(p.Folded)
+	if p.Aggregates != nil {
+		c.Aggregates = make(map[string]any, len(p.Aggregates))
+		for k, v := range p.Aggregates {
+			c.Aggregates[k] = v
+		}
+	}
+	if p.Tallies != nil {
+		c.Tallies = make(map[string][]profile.Tally, len(p.Tallies))
+		for k, v := range p.Tallies {
+			c.Tallies[k] = slices.Clone(v)
+		}
+	}
+	return c
+}
+
+func backoff(attempt int) time.Duration {
+	d := time.Duration(1<<min(attempt, 8)) * time.Millisecond
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

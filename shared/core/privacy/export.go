@@ -1,0 +1,125 @@
+package privacy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/aurum-cdp/aurum/shared/model/profile"
+)
+
+// Export is everything Aurum holds about one person, as one document
+// (GET /v1/profiles/{id}/export).
+type Export struct {
+	ExportedAt time.Time       `json:"exported_at"`
+	Profile    profile.Profile `json:"profile"`
+	// ProfileIDs are the live id and the ids merged into it.
+	ProfileIDs []string `json:"profile_ids"`
+	// Records are the source records, with the profile each was written
+	// under.
+	Records []held          `json:"records"`
+	Events  []profile.Event `json:"events"`
+	// Segments are the current memberships (segment id → entered at).
+	Segments map[string]time.Time `json:"segments"`
+	// SegmentHistory lists membership transitions, oldest first.
+	SegmentHistory []json.RawMessage `json:"segment_history"`
+	// Merges are the merge ledger entries.
+	Merges []json.RawMessage `json:"merges"`
+}
+
+// maxExportEvents bounds the events of an export.
+const maxExportEvents = 100_000
+
+// Export returns everything held about the person profile id resolves to.
+// A missing profile is fault.ErrNotFound.
+func (s *Service) Export(ctx context.Context, id string) (Export, error) {
+	ps, err := s.load(ctx, id)
+	if err != nil {
+		return Export{}, fmt.Errorf("privacy: export: %w", err)
+	}
+	x := Export{
+		ExportedAt:     s.clock().UTC(),
+		Profile:        ps.profile,
+		ProfileIDs:     ps.ids,
+		Records:        ps.records,
+		Events:         []profile.Event{},
+		Segments:       ps.profile.Segments,
+		SegmentHistory: []json.RawMessage{},
+		Merges:         []json.RawMessage{},
+	}
+	if x.Records == nil {
+		x.Records = []held{}
+	}
+	cursor := ""
+	for len(x.Events) < maxExportEvents {
+		evs, next, err := s.st.Events(ctx, ps.profile.ID, pageSize, cursor)
+		if err != nil {
+			return Export{}, fmt.Errorf("privacy: export events: %w", err)
+		}
+		x.Events = append(x.Events, evs...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for _, it := range ps.history {
+		if json.Valid(it.Value) {
+			x.SegmentHistory = append(x.SegmentHistory, it.Value)
+		}
+	}
+	for _, it := range ps.ledger {
+		if json.Valid(it.Value) {
+			x.Merges = append(x.Merges, it.Value)
+		}
+	}
+	return x, nil
+}
+
+// Provenance says where each surviving attribute of a profile came from
+// (GET /v1/profiles/{id}/provenance).
+type Provenance struct {
+	ProfileID  string                `json:"profile_id"`
+	Attributes map[string]Origin     `json:"attributes"`
+	Sources    map[string]int        `json:"sources"`
+	Tallies    map[string][]Observed `json:"tallies,omitempty"`
+}
+
+// Origin is the provenance of one attribute value.
+type Origin struct {
+	Source     string    `json:"source"`
+	RecordID   string    `json:"record_id"`
+	ObservedAt time.Time `json:"observed_at"`
+}
+
+// Observed is one tallied value of an attribute: how many records saw it
+// and where it was last seen.
+type Observed struct {
+	Count int    `json:"count"`
+	Last  Origin `json:"last"`
+}
+
+// ProvenanceOf returns the provenance of p's attributes (no values: read
+// the profile for those).
+func ProvenanceOf(p profile.Profile) Provenance {
+	pv := Provenance{ProfileID: p.ID, Attributes: map[string]Origin{}, Sources: p.Sources}
+	if pv.Sources == nil {
+		pv.Sources = map[string]int{}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Attributes)) {
+		a := p.Attributes[name]
+		pv.Attributes[name] = Origin{Source: a.Source, RecordID: a.RecordID, ObservedAt: a.ObservedAt}
+	}
+	for name, ts := range p.Tallies {
+		if pv.Tallies == nil {
+			pv.Tallies = map[string][]Observed{}
+		}
+		for _, t := range ts {
+			pv.Tallies[name] = append(pv.Tallies[name], Observed{Count: t.Count,
+				Last: Origin{Source: t.Last.Source, RecordID: t.Last.RecordID, ObservedAt: t.Last.ObservedAt}})
+		}
+	}
+	return pv
+}

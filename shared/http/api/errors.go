@@ -1,0 +1,104 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
+
+	"github.com/aurum-cdp/aurum/shared/model/fault"
+)
+
+// apiError is an error the API wrote itself: its message is safe to show
+// to the caller (it never echoes input values).
+type apiError struct {
+	// kind is a fault kind; status overrides the status it maps to.
+	kind    error
+	status  int
+	code    string
+	msg     string
+	details any
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func (e *apiError) Unwrap() error { return e.kind }
+
+// invalid returns a 400 error with a caller-safe message.
+func invalid(msg string) *apiError {
+	return &apiError{kind: fault.ErrInvalid, code: "invalid", msg: msg}
+}
+
+// errorBody is the JSON body of every error response.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+}
+
+// statusOf maps an error to its HTTP status, code and a caller-safe
+// message. It is the one place where error kinds become statuses. Errors
+// that did not come from the API itself are described by their kind only,
+// so no internal detail leaks.
+func statusOf(err error) (status int, code, msg string) {
+	status, code, msg = httperr.Status(err)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		if ae.status != 0 {
+			status = ae.status
+		}
+		if ae.code != "" {
+			code = ae.code
+		}
+		msg = ae.msg
+	}
+	return status, code, msg
+}
+
+// writeError writes err as a JSON error response and returns its status.
+func writeError(w http.ResponseWriter, err error) int {
+	status, code, msg := statusOf(err)
+	body := errorBody{Error: errorDetail{Code: code, Message: msg}}
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = nil
+	} else {
+		body.Error.Details = ae.details
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="aurum"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(1))
+	case http.StatusTooManyRequests:
+		secs := 1
+		if ae != nil && ae.retryAfter > 0 {
+			secs = ae.retryAfter
+		}
+		retryAfterHeader(w, secs)
+	}
+	writeJSON(w, status, body)
+	return status
+}
+
+// writeJSON writes v as a JSON response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

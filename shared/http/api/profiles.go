@@ -1,0 +1,153 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/aurum-cdp/aurum/shared/core/normalize"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
+	"github.com/aurum-cdp/aurum/shared/model/profile"
+)
+
+// maxProfileIDLen bounds profile ids in paths.
+const maxProfileIDLen = 200
+
+// eventsPage is the body of GET /v1/profiles/{id}/events.
+type eventsPage struct {
+	ProfileID string          `json:"profile_id"`
+	Events    []profile.Event `json:"events"`
+	// NextCursor fetches the next page; absent on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// profileByID serves GET /v1/profiles/{id}. Merged-away ids resolve to the
+// surviving profile, whose id the body and Content-Location carry.
+func (a *API) profileByID(w http.ResponseWriter, r *http.Request) error {
+	if err := a.authorizeRead(r.Context(), r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	p, err := a.deps.Profiles.Profile(r.Context(), id)
+	if err != nil {
+		return notFoundAs(err, "no such profile", "api: read profile")
+	}
+	writeProfile(w, p)
+	return nil
+}
+
+// profileByIdentifier serves GET /v1/profiles?identifier=type:value. The
+// value is normalized with its type's normalizer first, so
+// ?identifier=email:Ann@Example.COM finds ann@example.com. An optional
+// region parameter (ISO 3166-1 alpha-2) reads phone numbers written
+// without a country code.
+func (a *API) profileByIdentifier(w http.ResponseWriter, r *http.Request) error {
+	if err := a.authorizeRead(r.Context(), r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	raw := q.Get("identifier")
+	if raw == "" {
+		return invalid("identifier query parameter is required (type:value); listing profiles is not supported")
+	}
+	id, err := profile.ParseIdentifier(raw)
+	if err != nil {
+		return invalid("identifier: want type:value")
+	}
+	t, ok := a.idTypes[id.Type]
+	if !ok {
+		return invalid(fmt.Sprintf("identifier: unknown type %q", id.Type))
+	}
+	v, err := normalize.Identifier(t.Normalizer, id.Value, normalize.Options{
+		GmailDots: t.GmailDots,
+		Region:    q.Get("region"),
+	})
+	if err != nil {
+		// normalize errors name the kind and reason, never the value.
+		var ne *normalize.Error
+		if errors.As(err, &ne) {
+			return invalid("identifier: " + ne.Error())
+		}
+		return invalid("identifier: invalid " + t.Normalizer + " value")
+	}
+	id.Value = v
+	owners, err := a.deps.Profiles.Owners(r.Context(), []profile.Identifier{id})
+	if err != nil {
+		return fmt.Errorf("api: look up identifier owner: %w", err)
+	}
+	o, ok := owners[id]
+	if !ok || o.ProfileID == "" {
+		return &apiError{kind: fault.ErrNotFound, code: "not_found", msg: "no profile has this identifier"}
+	}
+	p, err := a.deps.Profiles.Profile(r.Context(), o.ProfileID)
+	if err != nil {
+		return notFoundAs(err, "no profile has this identifier", "api: read profile")
+	}
+	writeProfile(w, p)
+	return nil
+}
+
+// profileEvents serves GET /v1/profiles/{id}/events?limit=&cursor=, newest
+// first, including the events of profiles merged into it.
+func (a *API) profileEvents(w http.ResponseWriter, r *http.Request) error {
+	if err := a.authorizeRead(r.Context(), r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit := DefaultEventsPageSize
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxEventsPageSize {
+			return invalid(fmt.Sprintf("limit: want an integer from 1 to %d", MaxEventsPageSize))
+		}
+		limit = n
+	}
+	// Resolve merge redirects, and answer 404 for unknown ids.
+	p, err := a.deps.Profiles.Profile(r.Context(), id)
+	if err != nil {
+		return notFoundAs(err, "no such profile", "api: read profile")
+	}
+	evs, next, err := a.deps.Profiles.Events(r.Context(), p.ID, limit, q.Get("cursor"))
+	if err != nil {
+		if errors.Is(err, fault.ErrInvalid) {
+			return invalid("cursor: invalid")
+		}
+		return fmt.Errorf("api: read events: %w", err)
+	}
+	if evs == nil {
+		evs = []profile.Event{}
+	}
+	writeJSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: next})
+	return nil
+}
+
+func pathID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > maxProfileIDLen {
+		return "", invalid(fmt.Sprintf("profile id: want 1 to %d characters", maxProfileIDLen))
+	}
+	return id, nil
+}
+
+// notFoundAs gives a not-found error a caller-safe message and wraps any
+// other error with context.
+func notFoundAs(err error, msg, context string) error {
+	if errors.Is(err, fault.ErrNotFound) {
+		return &apiError{kind: fault.ErrNotFound, code: "not_found", msg: msg}
+	}
+	return fmt.Errorf("%s: %w", context, err)
+}
+
+func writeProfile(w http.ResponseWriter, p profile.Profile) {
+	w.Header().Set("Content-Location", "/v1/profiles/"+url.PathEscape(p.ID))
+	writeJSON(w, http.StatusOK, p)
+}

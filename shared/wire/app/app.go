@@ -1,0 +1,212 @@
+// Package app wires Aurum's parts together. Every Lambda function and local
+// mode build their handlers here, from the same configuration, so a
+// function never has two code paths: only the adapters handed in differ
+// (DynamoDB and S3 in AWS, the bbolt file and a folder locally).
+package app
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aurum-cdp/aurum/shared/core/keys"
+
+	"github.com/aurum-cdp/aurum/shared/core/privacy"
+
+	"github.com/aurum-cdp/aurum/shared/core/identity"
+	idhttp "github.com/aurum-cdp/aurum/shared/http/identityapi"
+
+	"github.com/aurum-cdp/aurum/shared/model/profile"
+
+	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/pipeline"
+	"github.com/aurum-cdp/aurum/shared/http/api"
+	"github.com/aurum-cdp/aurum/shared/lambda/s3event"
+	"github.com/aurum-cdp/aurum/shared/port/objects"
+	"github.com/aurum-cdp/aurum/shared/port/store"
+	"github.com/aurum-cdp/aurum/shared/source/file"
+)
+
+// Parts are the adapters a platform is built from.
+type Parts struct {
+	Config  *config.Config
+	Store   store.Store
+	Objects objects.Store
+	// Secrets resolves secret references; may be nil locally.
+	Secrets api.SecretResolver
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Clock; nil means time.Now.
+	Clock func() time.Time
+	// Progress receives file-load progress (local mode's progress line).
+	Progress func(file.Progress)
+	// CatalogFlush batches the catalog writes of request paths (tracking
+	// API, webhooks, bus events); the zero value flushes after every
+	// request, which suits local mode.
+	CatalogFlush CatalogFlush
+	// Scan walks every profile (segment previews); nil where the store
+	// offers no scan.
+	Scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]
+	// Appender, when set, takes tracked events of known profiles as one
+	// appended item each; Pipeline.Fold (functions/fold, on the table's
+	// stream) applies them. Only a deployment that runs the fold sets it.
+	Appender store.Appender
+}
+
+// CatalogFlush says when request paths write their catalog statistics:
+// once Rows rows are pending or the oldest is MaxAge old (checked at the
+// end of each request).
+type CatalogFlush struct {
+	Rows   int
+	MaxAge time.Duration
+}
+
+// Platform is the wired core: the pipeline and the loaders and handlers
+// built on it.
+type Platform struct {
+	Parts
+	Pipeline *pipeline.Pipeline
+	// Ingester is what every ingestion path feeds: the pipeline, behind
+	// the suppression list of erased identifiers when the configuration
+	// asks for it (privacy.suppress_erased).
+	Ingester pipeline.Ingester
+	Loader   *file.Loader
+	// Segments keeps memberships current: its extension runs inside every
+	// pipeline commit.
+	Segments *Segments
+	// Identity is the compiled identity engine, shared by the pipeline,
+	// the statistics route and the dashboard.
+	Identity *identity.Engine
+	// Console is the data catalog and the dashboard.
+	Console *Console
+}
+
+// New wires a platform from its parts.
+func New(p Parts) (*Platform, error) {
+	if p.Config == nil || p.Store == nil {
+		return nil, fmt.Errorf("app: a platform needs a config and a store")
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Clock == nil {
+		p.Clock = time.Now
+	}
+	pl := &Platform{Parts: p}
+	eng, err := identity.New(p.Config)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	pl.Identity = eng
+	seg, err := NewSegments(p)
+	if err != nil {
+		return nil, err
+	}
+	pl.Segments = seg
+	if pl.Console, err = NewConsole(p, seg, eng); err != nil {
+		return nil, err
+	}
+	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
+		Clock: p.Clock, Logger: p.Logger,
+		// The record index (id.rec) lists each record and its idempotency
+		// keys under its profile, so unmerge and erasure find them without
+		// scanning.
+		Extensions: []pipeline.Extension{seg.Extension},
+		Identity:   eng,
+		Appender:   p.Appender,
+	})
+	pl.Ingester = pl.Pipeline
+	if p.Config.Privacy != nil && p.Config.Privacy.SuppressErased {
+		pl.Ingester = privacy.Suppress(pl.Pipeline, p.Store)
+	}
+	if p.Objects != nil {
+		l, err := file.NewLoader(p.Config, p.Objects, pl.Ingester, file.LoaderOptions{
+			Clock: p.Clock, Logger: p.Logger, Progress: p.Progress, Observer: pl.Console.Observer,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		pl.Loader = l
+	}
+	return pl, nil
+}
+
+// S3Handler is the handler of functions/ingest-s3 (and of local mode's
+// drop folder).
+func (p *Platform) S3Handler() (*s3event.Handler, error) {
+	if p.Loader == nil {
+		return nil, fmt.Errorf("app: S3 handler needs an object store")
+	}
+	return s3event.New(p.Loader, p.Logger), nil
+}
+
+// API builds the HTTP API of functions/api (and of local mode's server)
+// with every route the platform serves mounted on it.
+func (p *Platform) API(opts api.Options) (*api.API, error) {
+	segs := p.Segments.SegmentsHTTP(p.Parts, p.Scan)
+	for _, pattern := range []string{
+		"GET /v1/segments", "GET /v1/segments/{id}", "POST /v1/segments/preview",
+		"GET /v1/profiles/{id}/segments", "GET /v1/profiles/{id}/segments/history",
+	} {
+		opts.Mounts = append(opts.Mounts, api.Mount{Pattern: pattern, Handler: segs})
+	}
+	opts.Mounts = append(opts.Mounts, p.Console.Mounts()...)
+	ids := idhttp.Handler(p.Pipeline, idhttp.StatsFrom(p.Identity, p.Store))
+	opts.Mounts = append(opts.Mounts,
+		api.Mount{Pattern: "GET /v1/identity/stats", Handler: ids},
+		api.Mount{Pattern: "POST /v1/profiles/{id}/unmerge", Handler: ids, Scope: keys.ScopeAdmin},
+	)
+	deps := api.Deps{
+		// The API catalogues its messages itself, from the raw rows.
+		Ingester: p.Ingester,
+		Observer: p.Console.APIObserver(),
+		Profiles: p.Store,
+		Secrets:  p.Secrets,
+		Now:      p.Clock,
+		Logger:   p.Logger,
+		Keys:     p.Store, // keys created with `aurum keys` live in the store
+	}
+	if er, ok := p.Store.(privacy.Store); ok {
+		svc, err := privacy.New(p.Config, er, privacy.Options{Clock: p.Clock, Logger: p.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		deps.Privacy = svc
+	}
+	a, err := api.New(p.Config, deps, opts)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return a, nil
+}
+
+// HTTP is the handler of functions/api and of local mode's server: the
+// API, with the dashboard's page in front of it.
+func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
+	a, err := p.API(opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Console.Handler(a.Handler()), nil
+}
+
+// NewLogger returns a JSON logger on w at the level named by
+// AURUM_LOG_LEVEL (debug, info, warn, error; default info). Log lines carry
+// counts, keys and ids, never personal data.
+func NewLogger(w *os.File) *slog.Logger {
+	var level slog.Level
+	switch strings.ToLower(os.Getenv("AURUM_LOG_LEVEL")) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}

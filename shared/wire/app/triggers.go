@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/aurum-cdp/aurum/shared/adapter/awstrigger"
+	"github.com/aurum-cdp/aurum/shared/core/trigger"
+	"github.com/aurum-cdp/aurum/shared/destination/webhook"
+	"github.com/aurum-cdp/aurum/shared/source/busevent"
+)
+
+// TriggerParts are the adapters the trigger engine needs besides the
+// platform's store and secrets: AWS ones in functions/triggers, local ones
+// (trigger.StoreScheduler, trigger.MemoryDeadLetters) in local mode.
+type TriggerParts struct {
+	Scheduler   trigger.Scheduler
+	Queues      trigger.QueueSender
+	DeadLetters trigger.DeadLetterSink
+	// HTTPClient sends webhooks; nil means a client with a 30s timeout.
+	HTTPClient *http.Client
+}
+
+// TriggerEngine builds the trigger engine over the platform's store, from
+// the configuration's triggers.
+func (p *Platform) TriggerEngine(tp TriggerParts) (*trigger.Engine, error) {
+	client := tp.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	hooks, err := webhook.NewSender(client, webhook.WithClock(p.Clock))
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	e, err := trigger.New(p.Config, trigger.Deps{
+		Profiles: p.Store, State: p.Store, Scheduler: tp.Scheduler, Webhooks: hooks,
+		Queues: tp.Queues, Secrets: p.Secrets, DeadLetters: tp.DeadLetters,
+	}, trigger.Options{Clock: p.Clock, Logger: p.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return e, nil
+}
+
+// BusHandler is the handler of functions/ingest-bus.
+func (p *Platform) BusHandler() (*busevent.Handler, error) {
+	h, err := busevent.New(p.Config, p.Console.Ingester(p.Ingester), p.Logger, p.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return h, nil
+}
+
+// AWSTriggers builds the handler of functions/triggers. Besides the
+// platform settings it reads AURUM_TRIGGER_ARN (this function's ARN, the
+// target of delayed firings), AURUM_SCHEDULER_ROLE_ARN (the role EventBridge
+// Scheduler assumes to invoke it), AURUM_SCHEDULE_GROUP (optional) and
+// AURUM_TRIGGER_DLQ_URL (the dead-letter queue of failed actions).
+func AWSTriggers(p *Platform, ac aws.Config) (*awstrigger.Handler, error) {
+	sq := sqs.NewFromConfig(ac)
+	tp := TriggerParts{Queues: awstrigger.NewQueues(sq)}
+	if url := os.Getenv("AURUM_TRIGGER_DLQ_URL"); url != "" {
+		tp.DeadLetters = awstrigger.NewDeadLetterQueue(sq, url)
+	}
+	if arn := os.Getenv("AURUM_TRIGGER_ARN"); arn != "" {
+		s, err := awstrigger.NewScheduler(scheduler.NewFromConfig(ac), arn, os.Getenv("AURUM_SCHEDULER_ROLE_ARN"), os.Getenv("AURUM_SCHEDULE_GROUP"))
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		tp.Scheduler = s
+	}
+	e, err := p.TriggerEngine(tp)
+	if err != nil {
+		return nil, err
+	}
+	return awstrigger.NewHandler(e), nil
+}
+
+// LocalTriggers builds local mode's trigger engine with a store-backed
+// scheduler (run it with Scheduler.Run(ctx, interval, engine.Fire)) and an
+// in-memory dead-letter list. SQS actions fail (and are dead-lettered)
+// unless queues is given.
+func (p *Platform) LocalTriggers(queues trigger.QueueSender) (*trigger.Engine, *trigger.StoreScheduler, *trigger.MemoryDeadLetters, error) {
+	sched := trigger.NewStoreScheduler(p.Store, p.Clock, p.Logger)
+	dead := trigger.NewMemoryDeadLetters(p.Logger)
+	if queues == nil {
+		queues = noQueues{}
+	}
+	e, err := p.TriggerEngine(TriggerParts{Scheduler: sched, Queues: queues, DeadLetters: dead})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return e, sched, dead, nil
+}
+
+// noQueues refuses SQS messages in local mode.
+type noQueues struct{}
+
+func (noQueues) SendMessage(context.Context, trigger.QueueMessage) error {
+	return fmt.Errorf("local mode has no SQS; the message is dead-lettered")
+}
