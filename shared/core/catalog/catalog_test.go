@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,7 +122,7 @@ func TestObserveFlushRead(t *testing.T) {
 	ctx := context.Background()
 	cfg := testConfig(t)
 	st := openStore(t)
-	o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{})
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +138,7 @@ func TestObserveFlushRead(t *testing.T) {
 	if err := o.Flush(ctx); err != nil {
 		t.Fatalf("Flush = %v", err)
 	}
-	r, err := catalog.NewReader(cfg, st)
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +250,7 @@ func TestConcurrentFlush(t *testing.T) {
 	const writers, batches, perBatch = 4, 5, 10
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
-		o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{})
+		o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +269,7 @@ func TestConcurrentFlush(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	r, _ := catalog.NewReader(cfg, st)
+	r, _ := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	sc, err := r.Source(ctx, "shop")
 	if err != nil {
 		t.Fatal(err)
@@ -287,67 +285,6 @@ func TestConcurrentFlush(t *testing.T) {
 	}
 }
 
-func TestHandler(t *testing.T) {
-	ctx := context.Background()
-	cfg := testConfig(t)
-	st := openStore(t)
-	o, _ := catalog.NewObserver(cfg, st, catalog.ObserverOptions{Clock: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }})
-	observeRows(t, o, cfg, "crm", []map[string]any{crmRow(1), crmRow(2), crmRow(3)})
-	if err := o.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r, _ := catalog.NewReader(cfg, st)
-	srv := httptest.NewServer(catalog.Handler(r))
-	defer srv.Close()
-	tests := []struct {
-		name, path string
-		status     int
-		check      func(body map[string]any) error
-	}{
-		{"overview", "/v1/catalog", 200, func(b map[string]any) error {
-			srcs, _ := b["sources"].([]any)
-			if len(srcs) != 2 {
-				return fmt.Errorf("sources = %v; want crm and shop", srcs)
-			}
-			if crm := srcs[0].(map[string]any); crm["name"] != "crm" || crm["rows"] != 3.0 {
-				return fmt.Errorf("first source = %v; want crm with 3 rows", crm)
-			}
-			return nil
-		}},
-		{"source", "/v1/catalog/crm", 200, func(b map[string]any) error {
-			if fp, _ := b["field_profiles"].([]any); len(fp) != 6 {
-				return fmt.Errorf("field_profiles = %d; want 6", len(fp))
-			}
-			if b["last_seen"] != "2026-01-02T03:04:05Z" {
-				return fmt.Errorf("last_seen = %v; want the clock's time", b["last_seen"])
-			}
-			return nil
-		}},
-		{"unknown source", "/v1/catalog/nope", 404, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, err := http.Get(srv.URL + tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != tc.status {
-				t.Fatalf("GET %s = %d; want %d", tc.path, resp.StatusCode, tc.status)
-			}
-			var body map[string]any
-			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-				t.Fatal(err)
-			}
-			if tc.check != nil {
-				if err := tc.check(body); err != nil {
-					t.Errorf("GET %s: %v", tc.path, err)
-				}
-			}
-		})
-	}
-}
-
 // TestThrottledFlush checks that a throttled observer writes only once
 // enough rows are pending or the oldest is old enough, and then writes
 // everything observed.
@@ -356,12 +293,12 @@ func TestThrottledFlush(t *testing.T) {
 	cfg := testConfig(t)
 	st := openStore(t)
 	now := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{Clock: func() time.Time { return now }})
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{Clock: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	th := catalog.Throttled(o, 10, time.Minute)
-	r, err := catalog.NewReader(cfg, st)
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	if err != nil {
 		t.Fatal(err)
 	}

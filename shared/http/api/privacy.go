@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/core/keys"
 	"github.com/aurum-cdp/aurum/shared/core/privacy"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 )
 
 // Privacy serves the data-subject routes; *privacy.Service implements it.
@@ -49,7 +50,7 @@ func (a *API) profileProvenance(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, "no such profile", "api: read profile")
 	}
-	writeJSON(w, http.StatusOK, privacy.ProvenanceOf(p))
+	httperr.JSON(w, http.StatusOK, privacy.ProvenanceOf(p))
 	return nil
 }
 
@@ -65,7 +66,7 @@ func (a *API) profileExport(w http.ResponseWriter, r *http.Request) error {
 		return notFoundAs(err, "no such profile", "api: export profile")
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="profile-export.json"`)
-	writeJSON(w, http.StatusOK, x)
+	httperr.JSON(w, http.StatusOK, x)
 	return nil
 }
 
@@ -80,6 +81,6 @@ func (a *API) profileErase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, "no such profile", "api: erase profile")
 	}
-	writeJSON(w, http.StatusOK, res)
+	httperr.JSON(w, http.StatusOK, res)
 	return nil
 }

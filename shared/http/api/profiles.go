@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/aurum-cdp/aurum/shared/core/normalize"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
@@ -126,7 +127,7 @@ func (a *API) profileEvents(w http.ResponseWriter, r *http.Request) error {
 	if evs == nil {
 		evs = []profile.Event{}
 	}
-	writeJSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: next})
+	httperr.JSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: next})
 	return nil
 }
 
@@ -149,5 +150,5 @@ func notFoundAs(err error, msg, context string) error {
 
 func writeProfile(w http.ResponseWriter, p profile.Profile) {
 	w.Header().Set("Content-Location", "/v1/profiles/"+url.PathEscape(p.ID))
-	writeJSON(w, http.StatusOK, p)
+	httperr.JSON(w, http.StatusOK, p)
 }
