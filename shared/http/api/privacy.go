@@ -39,16 +39,9 @@ func (a *API) privacyRoute(r *http.Request, scope string) (string, error) {
 // surviving attribute, the source, record id and observation time it
 // came from.
 func (a *API) profileProvenance(w http.ResponseWriter, r *http.Request) error {
-	if err := a.authorize(r.Context(), r, keys.ScopeRead); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p, err := a.readPathProfile(r)
 	if err != nil {
 		return err
-	}
-	p, err := a.deps.Profiles.Profile(r.Context(), id)
-	if err != nil {
-		return notFoundAs(err, "no such profile", "api: read profile")
 	}
 	httperr.JSON(w, http.StatusOK, privacy.ProvenanceOf(p))
 	return nil

@@ -27,19 +27,29 @@ type eventsPage struct {
 // profileByID serves GET /v1/profiles/{id}. Merged-away ids resolve to the
 // surviving profile, whose id the body and Content-Location carry.
 func (a *API) profileByID(w http.ResponseWriter, r *http.Request) error {
-	if err := a.authorizeRead(r.Context(), r); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p, err := a.readPathProfile(r)
 	if err != nil {
 		return err
-	}
-	p, err := a.deps.Profiles.Profile(r.Context(), id)
-	if err != nil {
-		return notFoundAs(err, "no such profile", "api: read profile")
 	}
 	writeProfile(w, p)
 	return nil
+}
+
+// readPathProfile authorizes a read and returns the live profile the
+// path's id resolves to; an unknown id is a 404 "no such profile".
+func (a *API) readPathProfile(r *http.Request) (profile.Profile, error) {
+	if err := a.authorizeRead(r.Context(), r); err != nil {
+		return profile.Profile{}, err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return profile.Profile{}, err
+	}
+	p, err := a.deps.Profiles.Profile(r.Context(), id)
+	if err != nil {
+		return profile.Profile{}, notFoundAs(err, "no such profile", "api: read profile")
+	}
+	return p, nil
 }
 
 // profileByIdentifier serves GET /v1/profiles?identifier=type:value. The
