@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/catalog"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
 const testYAML = `
@@ -282,6 +284,51 @@ func TestConcurrentFlush(t *testing.T) {
 	}
 	if f := field(t, sc, "total"); f.Type != catalog.TypeNumber || f.PII {
 		t.Errorf("total type %s pii %v; want number, not personal", f.Type, f.PII)
+	}
+}
+
+// TestReaderOverview reads back three observed crm rows: sources and
+// identifier types in configuration order, the clock's last seen, and an
+// unknown source as fault.ErrNotFound.
+func TestReaderOverview(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	// Identifier types out of alphabetical order: the overview must
+	// follow the configuration, not the stored items.
+	slices.Reverse(cfg.Identifiers)
+	st := openStore(t)
+	seen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{Clock: func() time.Time { return seen }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	observeRows(t, o, cfg, "crm", []map[string]any{crmRow(1), crmRow(2), crmRow(3)})
+	if err := o.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Catalog(ctx)
+	if err != nil {
+		t.Fatalf("Catalog = %v; want nil error", err)
+	}
+	var names, types []string
+	for _, s := range c.Sources {
+		names = append(names, s.Name)
+	}
+	for _, h := range c.Identifiers {
+		types = append(types, h.Type)
+	}
+	if !slices.Equal(names, []string{"crm", "shop"}) || !slices.Equal(types, []string{"phone", "email", "customer_id"}) {
+		t.Errorf("Catalog sources %v, identifiers %v; want [crm shop], [phone email customer_id] (configuration order)", names, types)
+	}
+	if crm := c.Sources[0]; crm.Rows != 3 || crm.LastSeen == nil || !crm.LastSeen.Equal(seen) {
+		t.Errorf("crm = %d rows, last seen %v; want 3 rows, last seen %v", crm.Rows, crm.LastSeen, seen)
+	}
+	if _, err := r.Source(ctx, "nope"); !errors.Is(err, fault.ErrNotFound) {
+		t.Errorf("Source(nope) = %v; want fault.ErrNotFound", err)
 	}
 }
 

@@ -1,115 +1,79 @@
 package catalogapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
-	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/catalog"
-	"github.com/aurum-cdp/aurum/shared/core/mapping"
 	"github.com/aurum-cdp/aurum/shared/http/catalogapi"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
-const testYAML = `
-version: 1
-identifiers:
-  - {name: email, normalizer: email}
-sources:
-  - name: crm
-    kind: file
-    format: csv
-    mapping:
-      record_id: {field: id, required: true}
-      identifiers:
-        - {type: email, field: email}
-      attributes:
-        first_name: {field: first, type: name}
-  - name: shop
-    kind: file
-    format: jsonl
-    mapping:
-      identifiers:
-        - {type: email, field: customer.email}
-`
+// reader serves a fixed catalog of one source, crm, or fails with err.
+type reader struct {
+	crm catalog.SourceCatalog
+	err error
+}
 
-// reader observes three crm rows at seen and returns the catalog reader.
-func reader(t *testing.T, seen time.Time) *catalog.Reader {
-	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte(testYAML))
-	if err != nil {
-		t.Fatal(err)
+func (r reader) Catalog(context.Context) (catalog.Catalog, error) {
+	return catalog.Catalog{Sources: []catalog.SourceSummary{r.crm.SourceSummary}}, r.err
+}
+
+func (r reader) Source(_ context.Context, name string) (catalog.SourceCatalog, error) {
+	if r.err != nil {
+		return catalog.SourceCatalog{}, r.err
 	}
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "aurum.db"), embedded.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
+	if name != r.crm.Name {
+		return catalog.SourceCatalog{}, fmt.Errorf("catalog: no source %s: %w", name, fault.ErrNotFound)
 	}
-	t.Cleanup(func() { st.Close() })
-	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{Clock: func() time.Time { return seen }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := mapping.New(cfg, "crm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= 3; i++ {
-		row := map[string]any{"id": fmt.Sprintf("C%d", i), "email": fmt.Sprintf("p%d@gmail.com", i), "first": "Ann"}
-		rec, errs := m.Map(row)
-		o.Observe("crm", row, rec, errs)
-	}
-	if err := o.Flush(t.Context()); err != nil {
-		t.Fatalf("Flush = %v; want nil", err)
-	}
-	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return r.crm, nil
 }
 
 func TestHandler(t *testing.T) {
 	seen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	h := catalogapi.Handler(reader(t, seen))
+	crm := catalog.SourceCatalog{
+		SourceSummary: catalog.SourceSummary{Name: "crm", Kind: "file", Rows: 3, LastSeen: &seen},
+		Fields:        []catalog.FieldProfile{{Field: "id"}, {Field: "email"}},
+	}
+	ok := reader{crm: crm}
 	tests := []struct {
 		name, path string
+		r          reader
 		status     int
 		check      func(body map[string]any) error
 	}{
-		{"overview", "/v1/catalog", 200, func(b map[string]any) error {
+		{"overview", "/v1/catalog", ok, 200, func(b map[string]any) error {
 			srcs, _ := b["sources"].([]any)
-			if len(srcs) != 2 {
-				return fmt.Errorf("sources = %v; want crm and shop", srcs)
+			if len(srcs) != 1 {
+				return fmt.Errorf("sources = %v; want crm", srcs)
 			}
-			if crm := srcs[0].(map[string]any); crm["name"] != "crm" || crm["rows"] != 3.0 {
-				return fmt.Errorf("first source = %v; want crm with 3 rows", crm)
+			if s := srcs[0].(map[string]any); s["name"] != "crm" || s["rows"] != 3.0 {
+				return fmt.Errorf("first source = %v; want crm with 3 rows", s)
 			}
 			return nil
 		}},
-		{"source", "/v1/catalog/crm", 200, func(b map[string]any) error {
-			if fp, _ := b["field_profiles"].([]any); len(fp) != 3 {
-				return fmt.Errorf("field_profiles = %d; want 3 (id, email, first)", len(fp))
+		{"source", "/v1/catalog/crm", ok, 200, func(b map[string]any) error {
+			if fp, _ := b["field_profiles"].([]any); len(fp) != 2 {
+				return fmt.Errorf("field_profiles = %d; want 2", len(fp))
 			}
 			if b["last_seen"] != seen.Format(time.RFC3339) {
-				return fmt.Errorf("last_seen = %v; want the clock's time %s", b["last_seen"], seen.Format(time.RFC3339))
+				return fmt.Errorf("last_seen = %v; want %s", b["last_seen"], seen.Format(time.RFC3339))
 			}
 			return nil
 		}},
-		{"unknown source", "/v1/catalog/nope", 404, func(b map[string]any) error {
-			if e, _ := b["error"].(map[string]any); e["code"] != "not_found" {
-				return fmt.Errorf("error = %v; want code not_found", b["error"])
-			}
-			return nil
-		}},
+		{"unknown source", "/v1/catalog/nope", ok, 404, errorCode("not_found")},
+		{"store unavailable", "/v1/catalog", reader{err: fault.ErrRetryable}, 503, errorCode("unavailable")},
+		{"store fails", "/v1/catalog/crm", reader{err: errors.New("bbolt: secret detail")}, 500, errorCode("internal")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+			catalogapi.Handler(tt.r).ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
 			if rec.Code != tt.status {
 				t.Fatalf("GET %s = %d %s; want %d", tt.path, rec.Code, rec.Body, tt.status)
 			}
@@ -126,3 +90,16 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+// errorCode checks an error body's code.
+func errorCode(want string) func(map[string]any) error {
+	return func(b map[string]any) error {
+		if e, _ := b["error"].(map[string]any); e["code"] != want {
+			return fmt.Errorf("error = %v; want code %s", b["error"], want)
+		}
+		return nil
+	}
+}
+
+// *catalog.Reader is what the app mounts: it must stay a Reader.
+var _ catalogapi.Reader = (*catalog.Reader)(nil)
