@@ -39,7 +39,7 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("open store (is aurum local running on %s? stop it or use GET /v1/catalog): %w", *data, err)
 	}
 	defer st.Close()
-	r, err := catalog.NewReader(cfg, st)
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	if err != nil {
 		return err
 	}

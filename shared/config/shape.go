@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/hbollon/go-edlib"
 )
 
 // maxExpandedNodes bounds the size of a document once aliases are expanded,
@@ -360,7 +361,7 @@ func expectedKeys(name string, fields map[string]reflect.StructField) string {
 	slices.Sort(names)
 	best, bestDist := "", 3
 	for _, k := range names {
-		if d := editDistance(name, k); d < bestDist {
+		if d := edlib.LevenshteinDistance(name, k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -368,27 +369,6 @@ func expectedKeys(name string, fields map[string]reflect.StructField) string {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
 	return "expected one of " + strings.Join(names, ", ")
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func isMapping(n ast.Node) bool {

@@ -5,38 +5,20 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
-// fakeClock is a settable clock for Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 var t0 = time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC)
 
-func clockedStore(t *testing.T) (*embedded.Store, *fakeClock) {
+func clockedStore(t *testing.T) (*embedded.Store, *clocktest.Clock) {
 	t.Helper()
-	clk := &fakeClock{t: t0}
+	clk := clocktest.New(t0)
 	s := open(t, filepath.Join(t.TempDir(), "aurum.db"), embedded.Options{NoSync: true, Now: clk.Now})
 	return s, clk
 }

@@ -76,7 +76,7 @@ func BenchmarkLoad(b *testing.B) {
 				}
 				opts := file.LoaderOptions{}
 				if observe {
-					o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{})
+					o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}

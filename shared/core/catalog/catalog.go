@@ -10,7 +10,7 @@
 // tracking API, bus events), accumulates statistics in memory and merges
 // them into store items once per source per batch (Flush), so the catalog
 // costs ingestion little. A Reader assembles the catalog from those items
-// without scanning; Handler serves it as GET /v1/catalog and
+// without scanning; package catalogapi serves it as GET /v1/catalog and
 // GET /v1/catalog/{source}.
 //
 // Personal values never reach the store in clear: top values and samples

@@ -3,9 +3,8 @@ package catalog_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/catalog"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
+	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
 const testYAML = `
@@ -124,7 +124,7 @@ func TestObserveFlushRead(t *testing.T) {
 	ctx := context.Background()
 	cfg := testConfig(t)
 	st := openStore(t)
-	o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{})
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestObserveFlushRead(t *testing.T) {
 	if err := o.Flush(ctx); err != nil {
 		t.Fatalf("Flush = %v", err)
 	}
-	r, err := catalog.NewReader(cfg, st)
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestConcurrentFlush(t *testing.T) {
 	const writers, batches, perBatch = 4, 5, 10
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
-		o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{})
+		o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +271,7 @@ func TestConcurrentFlush(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	r, _ := catalog.NewReader(cfg, st)
+	r, _ := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	sc, err := r.Source(ctx, "shop")
 	if err != nil {
 		t.Fatal(err)
@@ -287,64 +287,48 @@ func TestConcurrentFlush(t *testing.T) {
 	}
 }
 
-func TestHandler(t *testing.T) {
+// TestReaderOverview reads back three observed crm rows: sources and
+// identifier types in configuration order, the clock's last seen, and an
+// unknown source as fault.ErrNotFound.
+func TestReaderOverview(t *testing.T) {
 	ctx := context.Background()
 	cfg := testConfig(t)
+	// Identifier types out of alphabetical order: the overview must
+	// follow the configuration, not the stored items.
+	slices.Reverse(cfg.Identifiers)
 	st := openStore(t)
-	o, _ := catalog.NewObserver(cfg, st, catalog.ObserverOptions{Clock: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }})
+	seen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{Clock: func() time.Time { return seen }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	observeRows(t, o, cfg, "crm", []map[string]any{crmRow(1), crmRow(2), crmRow(3)})
 	if err := o.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r, _ := catalog.NewReader(cfg, st)
-	srv := httptest.NewServer(catalog.Handler(r))
-	defer srv.Close()
-	tests := []struct {
-		name, path string
-		status     int
-		check      func(body map[string]any) error
-	}{
-		{"overview", "/v1/catalog", 200, func(b map[string]any) error {
-			srcs, _ := b["sources"].([]any)
-			if len(srcs) != 2 {
-				return fmt.Errorf("sources = %v; want crm and shop", srcs)
-			}
-			if crm := srcs[0].(map[string]any); crm["name"] != "crm" || crm["rows"] != 3.0 {
-				return fmt.Errorf("first source = %v; want crm with 3 rows", crm)
-			}
-			return nil
-		}},
-		{"source", "/v1/catalog/crm", 200, func(b map[string]any) error {
-			if fp, _ := b["field_profiles"].([]any); len(fp) != 6 {
-				return fmt.Errorf("field_profiles = %d; want 6", len(fp))
-			}
-			if b["last_seen"] != "2026-01-02T03:04:05Z" {
-				return fmt.Errorf("last_seen = %v; want the clock's time", b["last_seen"])
-			}
-			return nil
-		}},
-		{"unknown source", "/v1/catalog/nope", 404, nil},
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, err := http.Get(srv.URL + tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != tc.status {
-				t.Fatalf("GET %s = %d; want %d", tc.path, resp.StatusCode, tc.status)
-			}
-			var body map[string]any
-			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-				t.Fatal(err)
-			}
-			if tc.check != nil {
-				if err := tc.check(body); err != nil {
-					t.Errorf("GET %s: %v", tc.path, err)
-				}
-			}
-		})
+	c, err := r.Catalog(ctx)
+	if err != nil {
+		t.Fatalf("Catalog = %v; want nil error", err)
+	}
+	var names, types []string
+	for _, s := range c.Sources {
+		names = append(names, s.Name)
+	}
+	for _, h := range c.Identifiers {
+		types = append(types, h.Type)
+	}
+	if !slices.Equal(names, []string{"crm", "shop"}) || !slices.Equal(types, []string{"phone", "email", "customer_id"}) {
+		t.Errorf("Catalog sources %v, identifiers %v; want [crm shop], [phone email customer_id] (configuration order)", names, types)
+	}
+	if crm := c.Sources[0]; crm.Rows != 3 || crm.LastSeen == nil || !crm.LastSeen.Equal(seen) {
+		t.Errorf("crm = %d rows, last seen %v; want 3 rows, last seen %v", crm.Rows, crm.LastSeen, seen)
+	}
+	if _, err := r.Source(ctx, "nope"); !errors.Is(err, fault.ErrNotFound) {
+		t.Errorf("Source(nope) = %v; want fault.ErrNotFound", err)
 	}
 }
 
@@ -356,12 +340,12 @@ func TestThrottledFlush(t *testing.T) {
 	cfg := testConfig(t)
 	st := openStore(t)
 	now := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{Clock: func() time.Time { return now }})
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{Clock: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	th := catalog.Throttled(o, 10, time.Minute)
-	r, err := catalog.NewReader(cfg, st)
+	r, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestForget(t *testing.T) {
 	cfg := testConfig(t)
 	st := openStore(t)
 	ctx := t.Context()
-	o, err := catalog.NewObserver(cfg, st, catalog.ObserverOptions{})
+	o, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestForget(t *testing.T) {
 		Item: store.Item{Kind: catalog.KindField, Key: "crm", Sort: "nickname", Value: []byte(legacy)}}}}); err != nil {
 		t.Fatal(err)
 	}
-	rd, err := catalog.NewReader(cfg, st)
+	rd, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/aurum-cdp/aurum/shared/core/normalize"
 )
 
 // Inferred types of raw values, from the most to the least specific.
@@ -34,8 +36,8 @@ var (
 
 // Infer returns the type of one raw value as read from a source: a CSV
 // string, or a decoded JSON value (json.Number, float64, bool, nil,
-// map[string]any, []any). Missing placeholders ("", "null", "n/a", ...)
-// are TypeMissing.
+// map[string]any, []any). Missing placeholders ("", "null", "n/a", ...:
+// normalize.IsMissing) are TypeMissing.
 func Infer(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -67,7 +69,7 @@ func Infer(v any) string {
 // InferString returns the type of a string value.
 func InferString(s string) string {
 	s = strings.TrimSpace(s)
-	if isMissing(s) {
+	if normalize.IsMissing(s) {
 		return TypeMissing
 	}
 	switch strings.ToLower(s) {
@@ -185,22 +187,6 @@ func looksEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(s, " ,;<>") &&
 		!strings.HasSuffix(domain, ".") && !strings.HasPrefix(domain, ".")
-}
-
-// missingValues are the placeholders for "no value" (normalize.IsMissing's
-// list).
-var missingValues = [...]string{"", "n/a", "#n/a", "null", "none", "-", "--", "unknown", "undefined"}
-
-func isMissing(s string) bool {
-	if len(s) > len("undefined") {
-		return false
-	}
-	for _, m := range missingValues {
-		if strings.EqualFold(s, m) {
-			return true
-		}
-	}
-	return false
 }
 
 // dominant returns the type of a field from its tally of value types: the

@@ -26,12 +26,24 @@ type sourceInfo struct {
 	fields map[string]*fieldInfo
 }
 
-func newSourceInfo(cfg *config.Config, src *config.Source) *sourceInfo {
-	si := &sourceInfo{name: src.Name, kind: src.Kind, fields: map[string]*fieldInfo{}}
+// describe returns the sourceInfo of each source, in order; idents give
+// the normalizers of identifier fields.
+func describe(sources []config.Source, idents []config.IdentifierType) []*sourceInfo {
 	norms := map[string]string{}
-	for _, t := range cfg.Identifiers {
+	for _, t := range idents {
 		norms[t.Name] = t.Normalizer
 	}
+	out := make([]*sourceInfo, len(sources))
+	for i := range sources {
+		out[i] = newSourceInfo(norms, &sources[i])
+	}
+	return out
+}
+
+// newSourceInfo describes src; norms maps identifier types to their
+// normalizers.
+func newSourceInfo(norms map[string]string, src *config.Source) *sourceInfo {
+	si := &sourceInfo{name: src.Name, kind: src.Kind, fields: map[string]*fieldInfo{}}
 	add := func(f *config.Field, target, normalizer, ident string, pii bool) {
 		if f == nil || f.Field == "" {
 			return

@@ -44,10 +44,12 @@ type Observer struct {
 	pending map[string]*batch
 }
 
-// NewObserver returns an observer of the sources of cfg writing to st.
-func NewObserver(cfg *config.Config, st Store, opts ObserverOptions) (*Observer, error) {
-	if cfg == nil || st == nil {
-		return nil, fmt.Errorf("catalog: an observer needs a configuration and a store")
+// NewObserver returns an observer of sources (the configuration's
+// sources) writing to st; idents are the configuration's identifier
+// types, whose normalizers the statistics of identifier fields name.
+func NewObserver(sources []config.Source, idents []config.IdentifierType, st Store, opts ObserverOptions) (*Observer, error) {
+	if st == nil {
+		return nil, fmt.Errorf("catalog: an observer needs a store")
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -56,8 +58,8 @@ func NewObserver(cfg *config.Config, st Store, opts ObserverOptions) (*Observer,
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	o := &Observer{st: st, sources: map[string]*sourceInfo{}, opts: opts, pending: map[string]*batch{}}
-	for i := range cfg.Sources {
-		o.sources[cfg.Sources[i].Name] = newSourceInfo(cfg, &cfg.Sources[i])
+	for _, si := range describe(sources, idents) {
+		o.sources[si.name] = si
 	}
 	return o, nil
 }

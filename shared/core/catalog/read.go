@@ -126,19 +126,24 @@ const (
 
 // Reader assembles the catalog from the store.
 type Reader struct {
-	cfg     *config.Config
 	st      Store
 	sources []*sourceInfo
+	// order is the position of each identifier type in the
+	// configuration.
+	order map[string]int
 }
 
-// NewReader returns a reader of the catalog of cfg's sources.
-func NewReader(cfg *config.Config, st Store) (*Reader, error) {
-	if cfg == nil || st == nil {
-		return nil, fmt.Errorf("catalog: a reader needs a configuration and a store")
+// NewReader returns a reader of the catalog of sources (the
+// configuration's sources, shown in this order) from st; idents are the
+// configuration's identifier types, in the order identifier health lists
+// them.
+func NewReader(sources []config.Source, idents []config.IdentifierType, st Store) (*Reader, error) {
+	if st == nil {
+		return nil, fmt.Errorf("catalog: a reader needs a store")
 	}
-	r := &Reader{cfg: cfg, st: st}
-	for i := range cfg.Sources {
-		r.sources = append(r.sources, newSourceInfo(cfg, &cfg.Sources[i]))
+	r := &Reader{st: st, sources: describe(sources, idents), order: map[string]int{}}
+	for i, t := range idents {
+		r.order[t.Name] = i
 	}
 	return r, nil
 }
@@ -172,11 +177,7 @@ func (r *Reader) Catalog(ctx context.Context) (Catalog, error) {
 			acc.Top = repeatedOnly(mergeCounted(acc.Top, h.Top, TopValues))
 		}
 	}
-	order := map[string]int{}
-	for i, t := range r.cfg.Identifiers {
-		order[t.Name] = i
-	}
-	slices.SortFunc(types, func(a, b string) int { return cmp.Compare(order[a], order[b]) })
+	slices.SortFunc(types, func(a, b string) int { return cmp.Compare(r.order[a], r.order[b]) })
 	for _, t := range types {
 		h := byType[t]
 		h.Suggested = suggest(h)

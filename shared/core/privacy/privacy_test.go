@@ -114,7 +114,8 @@ func TestEraseLeavesNothing(t *testing.T) {
 	w := newWorld(t, false)
 	ctx := t.Context()
 	recs := append(annRecords(), bobRecord())
-	obs, err := catalog.NewObserver(testConfig(false), w.st, catalog.ObserverOptions{})
+	cfg := testConfig(false)
+	obs, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, w.st, catalog.ObserverOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

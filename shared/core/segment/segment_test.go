@@ -15,6 +15,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
@@ -35,23 +36,12 @@ func testConfig() *config.Config {
 	}
 }
 
-// fakeClock is a settable clock shared by the pipeline and the tests.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *fakeClock {
-	c := &fakeClock{}
-	c.Set(t)
-	return c
-}
-func (c *fakeClock) Now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *fakeClock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
-
 type env struct {
 	st    *embedded.Store
 	eval  *segment.Evaluator
 	pl    *pipeline.Pipeline
 	sched *segment.Scheduler
-	clock *fakeClock
+	clock *clocktest.Clock
 }
 
 func newEnv(t testing.TB, cfg *config.Config) *env {
@@ -65,7 +55,7 @@ func newEnv(t testing.TB, cfg *config.Config) *env {
 	if err != nil {
 		t.Fatalf("segment.New: %v", err)
 	}
-	clock := newClock(t0)
+	clock := clocktest.New(t0)
 	pl := pipeline.New(cfg, st, pipeline.Options{Clock: clock.Now, Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
 	return &env{st: st, eval: ev, pl: pl, sched: segment.NewScheduler(st, ev, nil), clock: clock}
 }

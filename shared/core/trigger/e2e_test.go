@@ -23,6 +23,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/destination/webhook"
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/pattern"
@@ -70,7 +71,7 @@ triggers:
 // recipe of docs/triggers.md and keeps the bodies per path.
 type receiver struct {
 	t     *testing.T
-	clk   *clock
+	clk   *clocktest.Clock
 	mu    sync.Mutex
 	got   map[string][]map[string]any
 	ids   map[string]int
@@ -111,7 +112,7 @@ func (rv *receiver) count(path string) int {
 // the outbox relay, the local bus and the trigger engine subscribed to it.
 type platform struct {
 	t     *testing.T
-	clk   *clock
+	clk   *clocktest.Clock
 	st    *embedded.Store
 	pl    *pipeline.Pipeline
 	relay *local.Relay
@@ -122,7 +123,7 @@ type platform struct {
 	fired []events.Envelope
 }
 
-func newPlatform(t *testing.T, hookURL string, clk *clock, client *http.Client) *platform {
+func newPlatform(t *testing.T, hookURL string, clk *clocktest.Clock, client *http.Client) *platform {
 	t.Helper()
 	cfg, err := config.Parse("aurum.yaml", fmt.Appendf(nil, e2eConfig, hookURL))
 	if err != nil {
@@ -231,7 +232,7 @@ func (p *platform) enterSegment(profileID, segment string) events.Envelope {
 }
 
 func TestEndToEnd(t *testing.T) {
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := clocktest.New(time.Now().UTC().Truncate(time.Second))
 	rv := &receiver{t: t, clk: clk, got: map[string][]map[string]any{}, ids: map[string]int{}}
 	srv := httptest.NewServer(rv)
 	defer srv.Close()

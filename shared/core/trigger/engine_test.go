@@ -18,6 +18,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/destination/webhook"
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
@@ -26,24 +27,6 @@ import (
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-
-// clock is a fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // hooks records webhook requests; fail makes every request fail.
 type hooks struct {
@@ -82,7 +65,7 @@ func (q *queues) SendMessage(_ context.Context, m trigger.QueueMessage) error {
 }
 
 type fixture struct {
-	clk    *clock
+	clk    *clocktest.Clock
 	st     *embedded.Store
 	eng    *trigger.Engine
 	hooks  *hooks
@@ -93,7 +76,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, triggers ...config.Trigger) *fixture {
 	t.Helper()
-	f := &fixture{clk: &clock{t: t0}, hooks: &hooks{}, queues: &queues{}, dead: trigger.NewMemoryDeadLetters(nil)}
+	f := &fixture{clk: clocktest.New(t0), hooks: &hooks{}, queues: &queues{}, dead: trigger.NewMemoryDeadLetters(nil)}
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "aurum.db"), embedded.Options{NoSync: true, Now: f.clk.Now})
 	if err != nil {
 		t.Fatal(err)

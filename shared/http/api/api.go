@@ -44,6 +44,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/keys"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 	"github.com/aurum-cdp/aurum/shared/source/inbound"
@@ -374,6 +375,6 @@ func (a *API) routes() *http.ServeMux {
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httperr.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }

@@ -1,13 +1,11 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/aurum-cdp/aurum/shared/http/httperr"
-
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
@@ -33,17 +31,6 @@ func invalid(msg string) *apiError {
 	return &apiError{kind: fault.ErrInvalid, code: "invalid", msg: msg}
 }
 
-// errorBody is the JSON body of every error response.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Details any    `json:"details,omitempty"`
-}
-
 // statusOf maps an error to its HTTP status, code and a caller-safe
 // message. It is the one place where error kinds become statuses. Errors
 // that did not come from the API itself are described by their kind only,
@@ -66,7 +53,7 @@ func statusOf(err error) (status int, code, msg string) {
 // writeError writes err as a JSON error response and returns its status.
 func writeError(w http.ResponseWriter, err error) int {
 	status, code, msg := statusOf(err)
-	body := errorBody{Error: errorDetail{Code: code, Message: msg}}
+	body := httperr.Body{Error: httperr.Detail{Code: code, Message: msg}}
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = nil
@@ -85,20 +72,6 @@ func writeError(w http.ResponseWriter, err error) int {
 		}
 		retryAfterHeader(w, secs)
 	}
-	writeJSON(w, status, body)
+	httperr.JSON(w, status, body)
 	return status
-}
-
-// writeJSON writes v as a JSON response.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/core/keys"
 	"github.com/aurum-cdp/aurum/shared/core/privacy"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 )
 
 // Privacy serves the data-subject routes; *privacy.Service implements it.
@@ -38,18 +39,11 @@ func (a *API) privacyRoute(r *http.Request, scope string) (string, error) {
 // surviving attribute, the source, record id and observation time it
 // came from.
 func (a *API) profileProvenance(w http.ResponseWriter, r *http.Request) error {
-	if err := a.authorize(r.Context(), r, keys.ScopeRead); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p, err := a.readPathProfile(r)
 	if err != nil {
 		return err
 	}
-	p, err := a.deps.Profiles.Profile(r.Context(), id)
-	if err != nil {
-		return notFoundAs(err, "no such profile", "api: read profile")
-	}
-	writeJSON(w, http.StatusOK, privacy.ProvenanceOf(p))
+	httperr.JSON(w, http.StatusOK, privacy.ProvenanceOf(p))
 	return nil
 }
 
@@ -65,7 +59,7 @@ func (a *API) profileExport(w http.ResponseWriter, r *http.Request) error {
 		return notFoundAs(err, "no such profile", "api: export profile")
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="profile-export.json"`)
-	writeJSON(w, http.StatusOK, x)
+	httperr.JSON(w, http.StatusOK, x)
 	return nil
 }
 
@@ -80,6 +74,6 @@ func (a *API) profileErase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, "no such profile", "api: erase profile")
 	}
-	writeJSON(w, http.StatusOK, res)
+	httperr.JSON(w, http.StatusOK, res)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/aurum-cdp/aurum/shared/core/normalize"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
@@ -26,19 +27,29 @@ type eventsPage struct {
 // profileByID serves GET /v1/profiles/{id}. Merged-away ids resolve to the
 // surviving profile, whose id the body and Content-Location carry.
 func (a *API) profileByID(w http.ResponseWriter, r *http.Request) error {
-	if err := a.authorizeRead(r.Context(), r); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	p, err := a.readPathProfile(r)
 	if err != nil {
 		return err
-	}
-	p, err := a.deps.Profiles.Profile(r.Context(), id)
-	if err != nil {
-		return notFoundAs(err, "no such profile", "api: read profile")
 	}
 	writeProfile(w, p)
 	return nil
+}
+
+// readPathProfile authorizes a read and returns the live profile the
+// path's id resolves to; an unknown id is a 404 "no such profile".
+func (a *API) readPathProfile(r *http.Request) (profile.Profile, error) {
+	if err := a.authorizeRead(r.Context(), r); err != nil {
+		return profile.Profile{}, err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return profile.Profile{}, err
+	}
+	p, err := a.deps.Profiles.Profile(r.Context(), id)
+	if err != nil {
+		return profile.Profile{}, notFoundAs(err, "no such profile", "api: read profile")
+	}
+	return p, nil
 }
 
 // profileByIdentifier serves GET /v1/profiles?identifier=type:value. The
@@ -126,7 +137,7 @@ func (a *API) profileEvents(w http.ResponseWriter, r *http.Request) error {
 	if evs == nil {
 		evs = []profile.Event{}
 	}
-	writeJSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: next})
+	httperr.JSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: next})
 	return nil
 }
 
@@ -149,5 +160,5 @@ func notFoundAs(err error, msg, context string) error {
 
 func writeProfile(w http.ResponseWriter, p profile.Profile) {
 	w.Header().Set("Content-Location", "/v1/profiles/"+url.PathEscape(p.ID))
-	writeJSON(w, http.StatusOK, p)
+	httperr.JSON(w, http.StatusOK, p)
 }

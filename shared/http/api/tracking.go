@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
@@ -618,7 +619,7 @@ func (a *API) ingest(ctx context.Context, w http.ResponseWriter, call, source st
 		resp.Duplicates += res.Duplicates
 	}
 	st.accepted, st.duplicates = resp.Accepted, resp.Duplicates
-	writeJSON(w, http.StatusOK, resp)
+	httperr.JSON(w, http.StatusOK, resp)
 	return nil
 }
 

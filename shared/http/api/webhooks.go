@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
+	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
@@ -104,6 +105,6 @@ func (a *API) webhook(w http.ResponseWriter, r *http.Request) error {
 		resp.Accepted, resp.Duplicates = res.Accepted, res.Duplicates
 	}
 	st.accepted, st.duplicates = resp.Accepted, resp.Duplicates
-	writeJSON(w, http.StatusOK, resp)
+	httperr.JSON(w, http.StatusOK, resp)
 	return nil
 }

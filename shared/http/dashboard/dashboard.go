@@ -22,7 +22,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -168,12 +167,12 @@ type IdentityStats struct {
 
 func (h *handler) identity(w http.ResponseWriter, r *http.Request) {
 	if h.d.Identity == nil {
-		fail(w, fmt.Errorf("dashboard: no identity engine: %w", fault.ErrNotFound))
+		httperr.Write(w, fmt.Errorf("dashboard: no identity engine: %w", fault.ErrNotFound))
 		return
 	}
 	s, err := h.d.Identity.StreamStats(r.Context(), h.d.Store)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	out := IdentityStats{Stats: s}
@@ -188,13 +187,13 @@ func (h *handler) identity(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, fault.ErrNotFound):
 		out.Note = "cluster sizes are computed by batch resolution (aurum resolve) and by local mode's background scan; none is available yet"
 	default:
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	if out.Histogram == nil {
 		out.Histogram = []identity.Bucket{}
 	}
-	reply(w, out)
+	httperr.JSON(w, http.StatusOK, out)
 }
 
 // Trend is one segment's count snapshots.
@@ -212,15 +211,15 @@ type Point struct {
 }
 
 func (h *handler) trend(w http.ResponseWriter, r *http.Request) {
-	days, err := intParam(r, "days", 30, 1, 365)
+	days, err := httperr.IntParam(r, "days", 30, 1, 365)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	ctx := r.Context()
 	counts, err := h.snap.MaybeSnapshot(ctx)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	from := h.d.Now().UTC().Add(-time.Duration(days) * 24 * time.Hour).Format(time.RFC3339)
@@ -229,7 +228,7 @@ func (h *handler) trend(w http.ResponseWriter, r *http.Request) {
 		t := Trend{Segment: s.ID, Name: s.Name, Count: counts[s.ID], Points: []Point{}}
 		items, _, err := h.d.Store.Items(ctx, KindSegmentCount, s.ID, from, "", 1000, "")
 		if err != nil {
-			fail(w, err)
+			httperr.Write(w, err)
 			return
 		}
 		for _, it := range items {
@@ -241,14 +240,14 @@ func (h *handler) trend(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, t)
 	}
-	reply(w, map[string]any{"segments": out})
+	httperr.JSON(w, http.StatusOK, map[string]any{"segments": out})
 }
 
 func (h *handler) merges(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := h.d.Store.Profile(ctx, r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	// The ledger is keyed by survivor: read the live profile's entries and
@@ -259,7 +258,7 @@ func (h *handler) merges(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		items, _, err := h.d.Store.Items(ctx, identity.ItemLedger, k, "", "", 100, "")
 		if err != nil {
-			fail(w, err)
+			httperr.Write(w, err)
 			return
 		}
 		for _, it := range items {
@@ -278,21 +277,21 @@ func (h *handler) merges(w http.ResponseWriter, r *http.Request) {
 		}
 		return 0
 	})
-	reply(w, map[string]any{"profile_id": p.ID, "merges": out})
+	httperr.JSON(w, http.StatusOK, map[string]any{"profile_id": p.ID, "merges": out})
 }
 
 func (h *handler) triggers(w http.ResponseWriter, r *http.Request) {
-	n, err := intParam(r, "limit", 20, 1, MaxRecentFired)
+	n, err := httperr.IntParam(r, "limit", 20, 1, MaxRecentFired)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	fired, err := Recent(r.Context(), h.d.Store, n, h.d.Now())
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
-	reply(w, map[string]any{"triggers": fired})
+	httperr.JSON(w, http.StatusOK, map[string]any{"triggers": fired})
 }
 
 // Snapshotter stores segment count snapshots, at most one per interval.
@@ -468,25 +467,3 @@ func SnapshotClusters(ctx context.Context, st Store, profiles func(yield func(*p
 	}
 	return nil
 }
-
-func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fault.Invalidf("dashboard: %s must be an integer from %d to %d", name, lo, hi)
-	}
-	return n, nil
-}
-
-func reply(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
-func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }

@@ -1,15 +1,19 @@
 // Package httperr is the one place where Aurum's error kinds (package
-// fault) become HTTP statuses and JSON error bodies. The API and every
-// handler mounted on it (segments, identity, catalog, dashboard) answer
-// errors through it, so a kind maps to the same status everywhere and no
-// internal detail leaks.
+// fault) become HTTP statuses and JSON error bodies, and where handlers
+// write JSON replies (JSON) and read integer query parameters (IntParam).
+// The API and every handler mounted on it (segments, identity, catalog,
+// dashboard) answer through it, so a kind maps to the same status
+// everywhere, every JSON reply carries the same headers, and no internal
+// detail leaks.
 package httperr
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
@@ -60,14 +64,50 @@ func Write(w http.ResponseWriter, err error) {
 	if status == http.StatusBadRequest {
 		msg = err.Error()
 	}
-	WriteJSON(w, status, Body{Error: Detail{Code: code, Message: msg}})
+	JSON(w, status, Body{Error: Detail{Code: code, Message: msg}})
 }
 
-// WriteJSON writes v as the JSON body of a response with the given status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+// internalBody is the reply when a value does not encode.
+const internalBody = `{"error":{"code":"internal","message":"internal error"}}` + "\n"
+
+// JSON answers v as a JSON body with the given status. Replies are never
+// cached (Cache-Control: no-store) nor sniffed as another content type
+// (X-Content-Type-Options: nosniff); HTML characters are not escaped. A
+// value that does not encode is answered as a 500 internal error instead.
+func JSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		b.Reset()
+		b.WriteString(internalBody)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+// IntParam returns the integer query parameter name of r, def when it is
+// absent, or an error of kind fault.ErrInvalid naming the parameter and
+// its range when it is not an integer from lo to hi.
+func IntParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fault.Invalidf("%s: want an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// NotImplemented answers 501 with code not_implemented and msg, for a
+// route whose collaborator this deployment does not have.
+func NotImplemented(w http.ResponseWriter, msg string) {
+	JSON(w, http.StatusNotImplemented, Body{Error: Detail{Code: "not_implemented", Message: msg}})
 }

@@ -43,42 +43,34 @@ func Handler(u Unmerger, stats Stats) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/profiles/{id}/unmerge", func(w http.ResponseWriter, r *http.Request) {
 		if u == nil {
-			httperr.WriteJSON(w, http.StatusNotImplemented, httperr.Body{Error: httperr.Detail{Code: "not_implemented", Message: "unmerge is not available"}})
+			httperr.NotImplemented(w, "unmerge is not available")
 			return
 		}
 		var wd pipeline.Withdrawal
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&wd); err != nil {
-			fail(w, fault.Invalidf("body: want {\"record\": \"source/id\"} or {\"link\": [\"source/id\", \"source/id\"]}"))
+			httperr.Write(w, fault.Invalidf("body: want {\"record\": \"source/id\"} or {\"link\": [\"source/id\", \"source/id\"]}"))
 			return
 		}
 		sp, err := u.Unmerge(r.Context(), r.PathValue("id"), wd)
 		if err != nil {
-			fail(w, err)
+			httperr.Write(w, err)
 			return
 		}
-		reply(w, http.StatusOK, sp)
+		httperr.JSON(w, http.StatusOK, sp)
 	})
 	mux.HandleFunc("GET /v1/identity/stats", func(w http.ResponseWriter, r *http.Request) {
 		if stats == nil {
-			httperr.WriteJSON(w, http.StatusNotImplemented, httperr.Body{Error: httperr.Detail{Code: "not_implemented", Message: "identity statistics are not available"}})
+			httperr.NotImplemented(w, "identity statistics are not available")
 			return
 		}
 		s, err := stats(r.Context())
 		if err != nil {
-			fail(w, err)
+			httperr.Write(w, err)
 			return
 		}
-		reply(w, http.StatusOK, s)
+		httperr.JSON(w, http.StatusOK, s)
 	})
 	return mux
-}
-
-func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }
-
-func reply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

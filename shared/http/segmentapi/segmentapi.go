@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/http/httperr"
@@ -87,40 +86,40 @@ func info(s *segment.Segment, n int64) SegmentInfo {
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	counts, err := h.d.Eval.Counts(r.Context(), h.d.Items)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	out := []SegmentInfo{}
 	for _, s := range h.d.Eval.Segments() {
 		out = append(out, info(s, counts[s.ID]))
 	}
-	reply(w, http.StatusOK, map[string]any{"segments": out})
+	httperr.JSON(w, http.StatusOK, map[string]any{"segments": out})
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	s, ok := h.d.Eval.Segment(r.PathValue("id"))
 	if !ok {
-		fail(w, fault.ErrNotFound)
+		httperr.Write(w, fault.ErrNotFound)
 		return
 	}
-	n, err := intParam(r, "sample", 10, 0, 100)
+	n, err := httperr.IntParam(r, "sample", 10, 0, 100)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	count, err := segment.Count(r.Context(), h.d.Items, s.ID)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	si := info(s, count)
 	if n > 0 {
 		if si.Members, err = segment.Sample(r.Context(), h.d.Items, s.ID, n); err != nil {
-			fail(w, err)
+			httperr.Write(w, err)
 			return
 		}
 	}
-	reply(w, http.StatusOK, si)
+	httperr.JSON(w, http.StatusOK, si)
 }
 
 // PreviewRequest is the body of POST /v1/segments/preview.
@@ -131,14 +130,14 @@ type PreviewRequest struct {
 
 func (h *handler) preview(w http.ResponseWriter, r *http.Request) {
 	if h.d.Scan == nil {
-		httperr.WriteJSON(w, http.StatusNotImplemented, httperr.Body{Error: httperr.Detail{Code: "not_implemented", Message: "preview is not available in this deployment"}})
+		httperr.NotImplemented(w, "preview is not available in this deployment")
 		return
 	}
 	var req PreviewRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		fail(w, fault.Invalidf("body: %v", err))
+		httperr.Write(w, fault.Invalidf("body: %v", err))
 		return
 	}
 	if req.Sample <= 0 {
@@ -146,7 +145,7 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Sample = min(req.Sample, 100)
 	if err := h.d.Eval.Check(req.Expr); err != nil {
-		fail(w, fault.Invalidf("%v", err))
+		httperr.Write(w, fault.Invalidf("%v", err))
 		return
 	}
 	limit := h.d.PreviewLimit
@@ -162,10 +161,10 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.d.Eval.Preview(r.Context(), req.Expr, bounded, req.Sample, h.d.Now())
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
-	reply(w, http.StatusOK, struct {
+	httperr.JSON(w, http.StatusOK, struct {
 		segment.PreviewResult
 		Truncated bool `json:"truncated"`
 	}{res, res.Scanned >= limit})
@@ -188,7 +187,7 @@ type Membership struct {
 func (h *handler) profileSegments(w http.ResponseWriter, r *http.Request) {
 	p, err := h.d.Profiles.Profile(r.Context(), r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	out := ProfileSegments{ProfileID: p.ID, Segments: []Membership{}, NextEvalAt: p.NextEvalAt, RFM: p.RFM}
@@ -197,44 +196,24 @@ func (h *handler) profileSegments(w http.ResponseWriter, r *http.Request) {
 			out.Segments = append(out.Segments, Membership{SegmentID: s.ID, Since: since})
 		}
 	}
-	reply(w, http.StatusOK, out)
+	httperr.JSON(w, http.StatusOK, out)
 }
 
 func (h *handler) history(w http.ResponseWriter, r *http.Request) {
 	p, err := h.d.Profiles.Profile(r.Context(), r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
-	limit, err := intParam(r, "limit", 100, 1, 1000)
+	limit, err := httperr.IntParam(r, "limit", 100, 1, 1000)
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
 	entries, next, err := segment.History(r.Context(), h.d.Items, p.ID, limit, r.URL.Query().Get("cursor"))
 	if err != nil {
-		fail(w, err)
+		httperr.Write(w, err)
 		return
 	}
-	reply(w, http.StatusOK, map[string]any{"profile_id": p.ID, "entries": entries, "next_cursor": next})
-}
-
-func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fault.Invalidf("%s: want an integer from %d to %d", name, lo, hi)
-	}
-	return n, nil
-}
-
-func fail(w http.ResponseWriter, err error) { httperr.Write(w, err) }
-
-func reply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httperr.JSON(w, http.StatusOK, map[string]any{"profile_id": p.ID, "entries": entries, "next_cursor": next})
 }

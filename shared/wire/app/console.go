@@ -9,6 +9,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/catalog"
 	"github.com/aurum-cdp/aurum/shared/core/identity"
 	"github.com/aurum-cdp/aurum/shared/http/api"
+	"github.com/aurum-cdp/aurum/shared/http/catalogapi"
 	"github.com/aurum-cdp/aurum/shared/http/dashboard"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
@@ -37,11 +38,12 @@ type Console struct {
 
 // NewConsole wires the catalog and the dashboard.
 func NewConsole(p Parts, seg *Segments, eng *identity.Engine) (*Console, error) {
-	obs, err := catalog.NewObserver(p.Config, p.Store, catalog.ObserverOptions{Clock: p.Clock, Logger: p.Logger})
+	cfg := p.Config
+	obs, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, p.Store, catalog.ObserverOptions{Clock: p.Clock, Logger: p.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	rd, err := catalog.NewReader(p.Config, p.Store)
+	rd, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, p.Store)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -60,9 +62,12 @@ func NewConsole(p Parts, seg *Segments, eng *identity.Engine) (*Console, error) 
 // Mounts are the catalog and dashboard JSON routes, for api.Options.Mounts
 // (behind read authorization).
 func (c *Console) Mounts() []api.Mount {
-	cat := catalog.Handler(c.Catalog)
+	cat := catalogapi.Handler(c.Catalog)
 	dash := dashboard.Handler(c.deps)
-	out := []api.Mount{{Pattern: "GET /v1/catalog", Handler: cat}, {Pattern: "GET /v1/catalog/{source}", Handler: cat}}
+	var out []api.Mount
+	for _, r := range catalogapi.Routes {
+		out = append(out, api.Mount{Pattern: r, Handler: cat})
+	}
 	for _, r := range dashboard.Routes {
 		out = append(out, api.Mount{Pattern: r, Handler: dash})
 	}
