@@ -18,7 +18,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := p.HTTP(s.APIOptions())
+	h, err := p.HTTP(app.APIOptions(s))
 	if err != nil {
 		log.Fatal(err)
 	}

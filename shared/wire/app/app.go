@@ -11,10 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/core/keys"
+	"github.com/aurum-cdp/aurum/shared/wire/settings"
 
 	"github.com/aurum-cdp/aurum/shared/core/privacy"
 
@@ -196,17 +196,5 @@ func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
 }
 
 // NewLogger returns a JSON logger on w at the level named by
-// AURUM_LOG_LEVEL (debug, info, warn, error; default info). Log lines carry
-// counts, keys and ids, never personal data.
-func NewLogger(w *os.File) *slog.Logger {
-	var level slog.Level
-	switch strings.ToLower(os.Getenv("AURUM_LOG_LEVEL")) {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
+// AURUM_LOG_LEVEL (settings.Logger).
+func NewLogger(w *os.File) *slog.Logger { return settings.Logger(w) }

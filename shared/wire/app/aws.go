@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -19,52 +17,15 @@ import (
 	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/http/api"
+	"github.com/aurum-cdp/aurum/shared/wire/settings"
 )
 
-// Settings are a function's settings, from its environment (the CDK stack
-// sets them).
-type Settings struct {
-	// ConfigPath is AURUM_CONFIG, default aurum.yaml in the task root
-	// (the build copies it beside every bootstrap).
-	ConfigPath string
-	// Table is AURUM_TABLE, the DynamoDB table.
-	Table string
-	// Bucket is AURUM_BUCKET, the drop bucket.
-	Bucket string
-	// Bus is AURUM_BUS, the EventBridge bus name.
-	Bus string
-	// ReadKeySSM is AURUM_READ_KEY_SSM: an SSM SecureString parameter
-	// holding the API's read key.
-	ReadKeySSM string
-	// EventualReads makes the store's point reads eventually consistent
-	// (half the read units). The fold function sets it: it writes every
-	// profile it read with a version check, so a stale read costs a
-	// retry, never a wrong write.
-	EventualReads bool
-	// AdminKeySSM is AURUM_ADMIN_KEY_SSM: an SSM SecureString parameter
-	// holding an admin key (read, erase, unmerge). Keys created with
-	// `aurum keys create --table` need no parameter.
-	AdminKeySSM string
-}
+// Settings are a function's settings, from its environment (package
+// settings, which functions needing nothing else import alone).
+type Settings = settings.Settings
 
 // SettingsFromEnv reads Settings from the environment.
-func SettingsFromEnv() Settings {
-	s := Settings{
-		ConfigPath:  os.Getenv("AURUM_CONFIG"),
-		Table:       os.Getenv("AURUM_TABLE"),
-		Bucket:      os.Getenv("AURUM_BUCKET"),
-		Bus:         os.Getenv("AURUM_BUS"),
-		ReadKeySSM:  os.Getenv("AURUM_READ_KEY_SSM"),
-		AdminKeySSM: os.Getenv("AURUM_ADMIN_KEY_SSM"),
-	}
-	if s.ConfigPath == "" {
-		s.ConfigPath = "aurum.yaml"
-		if root := os.Getenv("LAMBDA_TASK_ROOT"); root != "" {
-			s.ConfigPath = filepath.Join(root, "aurum.yaml")
-		}
-	}
-	return s
-}
+func SettingsFromEnv() Settings { return settings.FromEnv() }
 
 // AWS builds the platform of a Lambda function: DynamoDB store, S3 object
 // store and SSM/Secrets Manager secrets, all clients created once from the
@@ -79,9 +40,9 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 	if s.Table == "" {
 		return nil, aws.Config{}, fmt.Errorf("app: AURUM_TABLE is not set")
 	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx)
+	ac, err := settings.AWS(ctx)
 	if err != nil {
-		return nil, aws.Config{}, fmt.Errorf("app: load AWS configuration: %w", err)
+		return nil, aws.Config{}, fmt.Errorf("app: %w", err)
 	}
 	// The table's stream publishes the outbox (functions/outbox) and
 	// folds appended events into profiles (functions/fold).
@@ -107,7 +68,7 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 }
 
 // APIOptions are the HTTP API's options in AWS.
-func (s Settings) APIOptions() api.Options {
+func APIOptions(s Settings) api.Options {
 	var o api.Options
 	if s.ReadKeySSM != "" {
 		o.ReadKeys = []config.SecretRef{{SSM: s.ReadKeySSM}}
