@@ -24,7 +24,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%s is not valid", path)
 	}
 	// Segment expressions are CEL: compile and type-check them too.
-	if _, err := segment.New(cfg, segment.Options{}); err != nil {
+	if _, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{}); err != nil {
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s is not valid", path)
 	}

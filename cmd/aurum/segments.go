@@ -41,7 +41,7 @@ func runSegments(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	ev, err := segment.New(cfg, segment.Options{})
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package golden
 
 import (
-	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -83,7 +81,7 @@ func eventValue(a config.Aggregate, e profile.Event) (any, bool) {
 		}
 		return e.Timestamp.UTC().Format(time.RFC3339Nano), true
 	default:
-		f, ok := number(e.Properties[a.Property])
+		f, ok := profile.ParseNumber(e.Properties[a.Property])
 		return f, ok
 	}
 }
@@ -95,12 +93,12 @@ func combine(fn string, cur, v any) any {
 	}
 	switch fn {
 	case config.AggCount, config.AggSum:
-		x, _ := number(cur)
-		y, _ := number(v)
+		x, _ := profile.ParseNumber(cur)
+		y, _ := profile.ParseNumber(v)
 		return x + y
 	case config.AggMin, config.AggMax:
-		x, okX := number(cur)
-		y, okY := number(v)
+		x, okX := profile.ParseNumber(cur)
+		y, okY := profile.ParseNumber(v)
 		if !okX {
 			return v
 		}
@@ -124,25 +122,6 @@ func combine(fn string, cur, v any) any {
 	return cur
 }
 
-// number reads a JSON number, a json.Number or a numeric string.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
 func text(v any) string {
 	switch x := v.(type) {
 	case string:
@@ -157,8 +136,8 @@ func text(v any) string {
 // compareValues orders two attribute values: numbers numerically, strings
 // (ISO dates included) lexically; values of different kinds compare equal.
 func compareValues(a, b any) int {
-	if x, ok := number(a); ok {
-		if y, ok := number(b); ok {
+	if x, ok := profile.ParseNumber(a); ok {
+		if y, ok := profile.ParseNumber(b); ok {
 			switch {
 			case x < y:
 				return -1

@@ -49,15 +49,15 @@ type Rules struct {
 	MaxTally int
 }
 
-// NewRules builds the rules of cfg: source priorities, the strategy of
-// each attribute (golden.survivorship.attributes, else the strategy of
-// its field type in the mappings, else the default) and the aggregates.
-// A name attribute's matching key (first_name_key) follows the strategy
-// of the name (first_name).
-func NewRules(cfg *config.Config) Rules {
-	r := Rules{SourcePriority: map[string]int{}, Attributes: map[string]string{}, Default: cfg.Golden.Survivorship.Default, Aggregates: cfg.Golden.Aggregates}
-	s := cfg.Golden.Survivorship
-	for _, src := range cfg.Sources {
+// NewRules builds the rules of the golden block g over sources: source
+// priorities, the strategy of each attribute (g.Survivorship.Attributes,
+// else the strategy of its field type in the sources' mappings, else the
+// default) and the aggregates. A name attribute's matching key
+// (first_name_key) follows the strategy of the name (first_name).
+func NewRules(g config.Golden, sources []config.Source) Rules {
+	r := Rules{SourcePriority: map[string]int{}, Attributes: map[string]string{}, Default: g.Survivorship.Default, Aggregates: g.Aggregates}
+	s := g.Survivorship
+	for _, src := range sources {
 		r.SourcePriority[src.Name] = src.Priority
 		if len(s.Types) == 0 {
 			continue

@@ -94,7 +94,7 @@ func TestSurvivorshipPerTypeAndAttribute(t *testing.T) {
 			Attributes: map[string]string{"score": config.SurviveMin},
 		}},
 	}
-	r := golden.NewRules(cfg)
+	r := golden.NewRules(cfg.Golden, cfg.Sources)
 	tests := map[string]string{
 		"first_name":     config.SurviveSourcePriority,
 		"first_name_key": config.SurviveSourcePriority,

@@ -151,7 +151,7 @@ func New(cfg *config.Config, st Store, opts Options) *Pipeline {
 		st:       st,
 		resolver: eng,
 		initErr:  err,
-		rules:    golden.NewRules(cfg),
+		rules:    golden.NewRules(cfg.Golden, cfg.Sources),
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,

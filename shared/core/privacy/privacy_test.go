@@ -52,7 +52,7 @@ func newWorld(t *testing.T, suppress bool) *world {
 	}
 	t.Cleanup(func() { st.Close() })
 	cfg := testConfig(suppress)
-	ev, err := segment.New(cfg, segment.Options{})
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

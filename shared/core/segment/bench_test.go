@@ -84,7 +84,7 @@ func benchProfile(now time.Time) *profile.Profile {
 // including the next-change analysis.
 func BenchmarkEvaluate100(b *testing.B) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	e, err := New(&config.Config{Segments: benchSegments(100), RFM: &config.RFM{Recency: "last_order_at", Frequency: "orders_count", Monetary: "total_spent"}}, Options{})
+	e, err := New(benchSegments(100), &config.RFM{Recency: "last_order_at", Frequency: "orders_count", Monetary: "total_spent"}, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package segment
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -27,9 +26,6 @@ type Condition struct {
 	names []string
 }
 
-// baseEnv is the segment environment, built once for all conditions.
-var baseEnv = sync.OnceValues(newEnv)
-
 // CompileCondition compiles expr in the segment environment extended
 // with vars. As for segments, the expression must yield a bool (or dyn,
 // checked at evaluation), hold at most MaxExprBytes, and its worst-case
@@ -39,7 +35,7 @@ var baseEnv = sync.OnceValues(newEnv)
 // runtime, an evaluation is bounded by MaxEstimatedCost, because extra
 // variables may hold data of any size.
 func CompileCondition(expr string, vars ...Var) (*Condition, error) {
-	env, err := baseEnv()
+	lang, err := baseLanguage()
 	if err != nil {
 		return nil, err
 	}
@@ -56,11 +52,11 @@ func CompileCondition(expr string, vars ...Var) (*Condition, error) {
 			opts = append(opts, cel.Variable(v.Name, v.Type))
 			c.names = append(c.names, v.Name)
 		}
-		if env, err = env.Extend(opts...); err != nil {
+		if lang, err = lang.extend(opts...); err != nil {
 			return nil, fmt.Errorf("segment: condition variables: %w", err)
 		}
 	}
-	if c.prg, err = compileWith(env, "", expr, costEstimator{sized: c.names}, MaxEstimatedCost); err != nil {
+	if c.prg, err = compileWith(lang, "", expr, costEstimator{sized: c.names}, MaxEstimatedCost); err != nil {
 		return nil, err
 	}
 	return c, nil

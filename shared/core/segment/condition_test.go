@@ -122,7 +122,7 @@ func TestConditionMatchesSegments(t *testing.T) {
 	for i, x := range exprs {
 		cfg.Segments = append(cfg.Segments, config.Segment{ID: string(rune('a' + i)), Expr: x})
 	}
-	ev, err := New(cfg, Options{})
+	ev, err := New(cfg.Segments, cfg.RFM, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
+	"sync"
 
 	"cel.dev/cel-go/cel"
-	"cel.dev/cel-go/common/types"
-	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
 )
 
@@ -25,9 +23,24 @@ const (
 	MaxEstimatedCost = 1_000_000
 )
 
-// newEnv builds the CEL environment every segment expression compiles in.
-func newEnv() (*cel.Env, error) {
-	env, err := cel.NewEnv(
+// language is the segment language: the CEL environment every segment
+// expression compiles in, and the time analysis of each of its
+// operators, both built from one operator table.
+type language struct {
+	env *cel.Env
+	// time holds the time analysis of each operator, by function name.
+	time map[string]timeAnalysis
+}
+
+// newLanguage builds the language of ops. It fails when an operator has
+// no time analysis, or when a function of the environment over
+// time-dependent values is not declared by ops.
+func newLanguage(ops []operator) (*language, error) {
+	analysed, err := analyses(ops)
+	if err != nil {
+		return nil, fmt.Errorf("segment: operators: %w", err)
+	}
+	opts := []cel.EnvOption{
 		withProfileTypes(),
 		cel.Variable("profile", cel.ObjectType(profileTypeName)),
 		cel.Variable("events", eventsType),
@@ -35,54 +48,34 @@ func newEnv() (*cel.Env, error) {
 		ext.Strings(),
 		ext.Math(),
 		cel.ParserExpressionSizeLimit(MaxExprBytes),
-		cel.Function("days",
-			cel.Overload("days_int", []*cel.Type{cel.IntType}, cel.DurationType,
-				cel.UnaryBinding(func(v ref.Val) ref.Val { return durationOf(v, 24*time.Hour) }))),
-		cel.Function("hours",
-			cel.Overload("hours_int", []*cel.Type{cel.IntType}, cel.DurationType,
-				cel.UnaryBinding(func(v ref.Val) ref.Val { return durationOf(v, time.Hour) }))),
-		cel.Function("count",
-			cel.MemberOverload("events_count_string", []*cel.Type{eventsType, cel.StringType}, cel.IntType,
-				cel.BinaryBinding(func(ev, name ref.Val) ref.Val {
-					return eventsOf(ev).count(string(name.(types.String)), 0)
-				})),
-			cel.MemberOverload("events_count_string_duration", []*cel.Type{eventsType, cel.StringType, cel.DurationType}, cel.IntType,
-				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
-					return eventsOf(args[0]).count(string(args[1].(types.String)), args[2].(types.Duration).Duration)
-				}))),
-		cel.Function("last",
-			cel.MemberOverload("events_last_string", []*cel.Type{eventsType, cel.StringType}, cel.TimestampType,
-				cel.BinaryBinding(func(ev, name ref.Val) ref.Val {
-					return eventsOf(ev).last(string(name.(types.String)))
-				}))),
-		cel.Function("sum",
-			cel.MemberOverload("events_sum_string_string_duration", []*cel.Type{eventsType, cel.StringType, cel.StringType, cel.DurationType}, cel.DoubleType,
-				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
-					return eventsOf(args[0]).sum(string(args[1].(types.String)), string(args[2].(types.String)), args[3].(types.Duration).Duration)
-				})),
-			cel.MemberOverload("events_sum_string_string", []*cel.Type{eventsType, cel.StringType, cel.StringType}, cel.DoubleType,
-				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
-					return eventsOf(args[0]).sum(string(args[1].(types.String)), string(args[2].(types.String)), 0)
-				}))),
-	)
+	}
+	for _, op := range ops {
+		if len(op.overloads) > 0 {
+			opts = append(opts, cel.Function(op.name, op.overloads...))
+		}
+	}
+	env, err := cel.NewEnv(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("segment: build CEL environment: %w", err)
 	}
-	return env, nil
+	if err := covered(env, ops, analysed); err != nil {
+		return nil, fmt.Errorf("segment: operators: %w", err)
+	}
+	return &language{env: env, time: analysed}, nil
 }
 
-func durationOf(v ref.Val, unit time.Duration) ref.Val {
-	n, ok := v.(types.Int)
-	if !ok {
-		return types.MaybeNoSuchOverloadErr(v)
-	}
-	if n > types.Int(maxDurationUnits(unit)) || n < -types.Int(maxDurationUnits(unit)) {
-		return types.NewErr("duration out of range")
-	}
-	return types.Duration{Duration: time.Duration(n) * unit}
-}
+// baseLanguage is the language of operatorTable, built once for every
+// Evaluator and Condition.
+var baseLanguage = sync.OnceValues(func() (*language, error) { return newLanguage(operatorTable) })
 
-func maxDurationUnits(unit time.Duration) int64 { return int64(1<<62) / int64(unit) }
+// extend returns the language with more declarations (variables).
+func (l *language) extend(opts ...cel.EnvOption) (*language, error) {
+	env, err := l.env.Extend(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &language{env: env, time: l.time}, nil
+}
 
 // CompileError is a segment expression that does not compile: the
 // segment, and each problem at its line and column in the expression.
@@ -134,18 +127,8 @@ type program struct {
 	prg cel.Program
 	// timed: the result can change with now alone.
 	timed bool
-	// periodic: the expression uses now in a way the candidate-instant
-	// analysis does not cover (calendar accessors, computed durations);
-	// it is re-evaluated every RecheckEvery.
-	periodic bool
-	// durations are the constant durations in the expression.
-	durations []time.Duration
-	// instants are the constant timestamps in the expression.
-	instants []time.Time
-	// eventNames are the event names the helpers read; allEvents is
-	// set when a name is not a constant.
-	eventNames   []string
-	allEvents    bool
+	// timing is what the expression's operators contribute.
+	timing
 	usesEvents   bool
 	usesRFM      bool
 	usesSegments bool
@@ -156,17 +139,18 @@ type program struct {
 // Configured expressions are bounded by the checker's worst-case estimate
 // (MaxEstimatedCost) alone: runtime cost tracking triples evaluation time.
 // Draft expressions (preview) are also bounded at runtime with MaxCost.
-func compile(env *cel.Env, id, expr string, runtimeLimit bool) (*program, error) {
+func compile(lang *language, id, expr string, runtimeLimit bool) (*program, error) {
 	var limit uint64
 	if runtimeLimit {
 		limit = MaxCost
 	}
-	return compileWith(env, id, expr, costEstimator{}, limit)
+	return compileWith(lang, id, expr, costEstimator{}, limit)
 }
 
 // compileWith is compile with a cost estimator and a runtime cost limit
 // (0: none).
-func compileWith(env *cel.Env, id, expr string, estimator costEstimator, costLimit uint64) (*program, error) {
+func compileWith(lang *language, id, expr string, estimator costEstimator, costLimit uint64) (*program, error) {
+	env := lang.env
 	if len(expr) > MaxExprBytes {
 		return nil, &CompileError{Segment: id, Issues: []Issue{{Msg: fmt.Sprintf("expression is %d bytes; at most %d allowed", len(expr), MaxExprBytes)}}}
 	}
@@ -197,7 +181,7 @@ func compileWith(env *cel.Env, id, expr string, estimator costEstimator, costLim
 		return nil, compileError(id, iss)
 	}
 	p := &program{}
-	analyze(opt, p)
+	analyze(lang.time, opt, p)
 	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
 	if costLimit > 0 {
 		popts = append(popts, cel.CostLimit(costLimit))

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -42,7 +41,7 @@ func (s *Segment) Timed() bool { return s.prg.timed }
 // Evaluator evaluates the configured segments. It is compiled once (per
 // cold start) and safe for concurrent use.
 type Evaluator struct {
-	env      *cel.Env
+	lang     *language
 	segments []*Segment
 	byID     map[string]*Segment
 	timed    []int // indexes of timed segments
@@ -65,15 +64,20 @@ type Options struct {
 	Horizon time.Duration
 }
 
-// New compiles the segments of cfg. Every expression is type-checked; the
-// error lists every segment that does not compile (a *CompileError each,
-// joined with errors.Join).
-func New(cfg *config.Config, opts Options) (*Evaluator, error) {
-	env, err := newEnv()
+// New compiles segments, with the RFM model of rfm (nil: none). Every
+// expression is type-checked; the error lists every segment that does not
+// compile (a *CompileError each, joined with errors.Join).
+func New(segments []config.Segment, rfm *config.RFM, opts Options) (*Evaluator, error) {
+	lang, err := baseLanguage()
 	if err != nil {
 		return nil, err
 	}
-	e := &Evaluator{env: env, byID: map[string]*Segment{}, recheck: opts.Recheck, rfmCfg: cfg.RFM}
+	return newEvaluator(lang, segments, rfm, opts)
+}
+
+// newEvaluator is New in the language lang.
+func newEvaluator(lang *language, segments []config.Segment, rfm *config.RFM, opts Options) (*Evaluator, error) {
+	e := &Evaluator{lang: lang, byID: map[string]*Segment{}, recheck: opts.Recheck, rfmCfg: rfm}
 	if e.recheck <= 0 {
 		e.recheck = DefaultRecheck
 	}
@@ -82,12 +86,12 @@ func New(cfg *config.Config, opts Options) (*Evaluator, error) {
 		e.horizon = DefaultHorizon
 	}
 	var errs []error
-	for _, s := range cfg.Segments {
+	for _, s := range segments {
 		if _, dup := e.byID[s.ID]; dup {
 			errs = append(errs, fmt.Errorf("segment %q: duplicate id", s.ID))
 			continue
 		}
-		p, err := compile(env, s.ID, s.Expr, false)
+		p, err := compile(lang, s.ID, s.Expr, false)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -103,8 +107,8 @@ func New(cfg *config.Config, opts Options) (*Evaluator, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("segment: compile: %w", errors.Join(errs...))
 	}
-	if cfg.RFM != nil {
-		e.rfm.Store(&rfmModel{cfg: *cfg.RFM})
+	if rfm != nil {
+		e.rfm.Store(&rfmModel{cfg: *rfm})
 	}
 	return e, nil
 }

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -32,7 +33,7 @@ func TestCompileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(&config.Config{Segments: []config.Segment{{ID: "s", Expr: tt.expr}}}, Options{})
+			_, err := New([]config.Segment{{ID: "s", Expr: tt.expr}}, nil, Options{})
 			var ce *CompileError
 			if !errors.As(err, &ce) || ce.Segment != "s" {
 				t.Fatalf("New(%q) = %v; want a *CompileError for segment s", tt.expr, err)
@@ -83,7 +84,7 @@ func TestEvaluateAndNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := New(&config.Config{Segments: []config.Segment{{ID: "s", Expr: tt.expr}}}, Options{})
+			e, err := New([]config.Segment{{ID: "s", Expr: tt.expr}}, nil, Options{})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -115,14 +116,14 @@ func TestEvaluateAndNext(t *testing.T) {
 // TestNextIsFirstChange checks Next against brute force on random profiles:
 // stepping an hour at a time, the first change is never before Next.
 func TestNextIsFirstChange(t *testing.T) {
-	e, err := New(&config.Config{Segments: []config.Segment{
+	e, err := New([]config.Segment{
 		{ID: "a", Expr: `events.count("Order Completed", days(14)) >= 2`},
 		{ID: "b", Expr: `now - events.last("Order Completed") > days(10)`},
 		{ID: "c", Expr: `"a" in profile.segments || events.sum("Order Completed", "total", days(7)) > 50.0`},
 		// An event name from data: every event is a candidate.
 		{ID: "d", Expr: `"ev" in profile.attributes && events.count(profile.attributes.ev, days(3)) >= 1`},
 		{ID: "e", Expr: `"c" in profile.segments && now - profile.segments.c > days(2)`},
-	}}, Options{})
+	}, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func TestRFMOnGeneratedData(t *testing.T) {
 	if th.Profiles != 500 || len(th.RecencyAge) != 4 {
 		t.Fatalf("thresholds = %+v; want 500 sampled profiles, 4 boundaries", th)
 	}
-	e, err := New(&config.Config{RFM: &cfg, Segments: []config.Segment{{ID: "champions", Expr: `profile.rfm.label == "champions"`}}}, Options{})
+	e, err := New([]config.Segment{{ID: "champions", Expr: `profile.rfm.label == "champions"`}}, &cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,12 +266,43 @@ func TestNextHorizon(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := New(&config.Config{Segments: []config.Segment{{ID: "s", Expr: tt.expr}}}, Options{Horizon: tt.horizon})
+			e, err := New([]config.Segment{{ID: "s", Expr: tt.expr}}, nil, Options{Horizon: tt.horizon})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, next := e.Evaluate(&profile.Profile{ID: "p"}, now0); !next.Equal(tt.want) {
 				t.Errorf("Evaluate(%s) next = %v; want %v", tt.expr, next, tt.want)
+			}
+		})
+	}
+}
+
+// TestEventsSumReadsNumbers checks which property values events.sum adds:
+// numbers (profile.Number), not numeric strings.
+func TestEventsSumReadsNumbers(t *testing.T) {
+	tests := []struct {
+		name string
+		v    any
+		want bool // counted: the sum exceeds 1
+	}{
+		{"float64", 2.5, true},
+		{"int", 2, true},
+		{"int64", int64(2), true},
+		{"json.Number", json.Number("2"), true},
+		{"numeric string", "2", false},
+		{"missing", nil, false},
+	}
+	e, err := New([]config.Segment{{ID: "s", Expr: `events.sum("Order Completed", "total") > 1.0`}}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &profile.Profile{ID: "p", RecentEvents: []profile.Event{
+				{ID: "o", Name: "Order Completed", Timestamp: now0.Add(-day(1)), Properties: map[string]any{"total": tt.v}}}}
+			m, _ := e.Evaluate(p, now0)
+			if _, got := m.Segments["s"]; got != tt.want {
+				t.Errorf("events.sum over a total of %#v > 1: member = %v; want %v", tt.v, got, tt.want)
 			}
 		})
 	}

@@ -7,12 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
-
-	"cel.dev/cel-go/cel"
 
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
@@ -134,7 +131,7 @@ type nameEvents struct {
 	ts     []time.Time
 	events []*profile.Event
 	// props caches the numeric values of a property, aligned with ts
-	// (zero when absent or not a number).
+	// (zero when absent or not a number, as profile.Number reads them).
 	props map[string][]float64
 }
 
@@ -145,14 +142,7 @@ func (ne *nameEvents) values(prop string) []float64 {
 	}
 	v := make([]float64, len(ne.events))
 	for i, ev := range ne.events {
-		switch x := ev.Properties[prop].(type) {
-		case float64:
-			v[i] = x
-		case int:
-			v[i] = float64(x)
-		case int64:
-			v[i] = float64(x)
-		}
+		v[i], _ = profile.Number(ev.Properties[prop])
 	}
 	if ne.props == nil {
 		ne.props = make(map[string][]float64, 2)
@@ -221,121 +211,4 @@ func (c costEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 		return &s
 	}
 	return nil
-}
-
-// analyze records what the time analysis needs from a checked, folded
-// expression: whether it reads now (directly or through events), the
-// constant durations and instants, the event names, and uses that the
-// candidate-instant analysis does not cover.
-func analyze(a *cel.Ast, p *program) {
-	native := a.NativeRep()
-	refs := native.ReferenceMap()
-	usesNow := false
-	ast.PostOrderVisit(native.Expr(), ast.NewExprVisitor(func(e ast.Expr) {
-		switch e.Kind() {
-		case ast.IdentKind:
-			switch e.AsIdent() {
-			case "now":
-				usesNow = true
-			case "events":
-				p.usesEvents = true
-			}
-		case ast.SelectKind:
-			s := e.AsSelect()
-			// By type, not by name: a comprehension may bind the
-			// profile to another variable.
-			if t := native.GetType(s.Operand().ID()); t != nil && t.TypeName() == profileTypeName {
-				switch s.FieldName() {
-				case "segments":
-					// Memberships carry since times and change with
-					// the segments they name.
-					p.usesSegments = true
-				case "rfm":
-					// Recency scores decay with time.
-					p.usesRFM = true
-				}
-			}
-		case ast.CallKind:
-			c := e.AsCall()
-			args := c.Args()
-			switch c.FunctionName() {
-			case "duration", "days", "hours":
-				if len(args) == 1 && args[0].Kind() == ast.LiteralKind {
-					if d, ok := literalDuration(c.FunctionName(), args[0].AsLiteral()); ok {
-						p.durations = append(p.durations, d)
-						return
-					}
-				}
-				p.periodic = true
-			case "timestamp":
-				if len(args) == 1 && args[0].Kind() == ast.LiteralKind {
-					if s, ok := args[0].AsLiteral().(types.String); ok {
-						if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
-							p.instants = append(p.instants, t)
-						}
-					}
-				}
-			case "count", "last", "sum":
-				if c.IsMemberFunction() && len(args) >= 1 {
-					if args[0].Kind() == ast.LiteralKind {
-						if s, ok := args[0].AsLiteral().(types.String); ok {
-							p.eventNames = append(p.eventNames, string(s))
-							return
-						}
-					}
-					p.allEvents = true
-				}
-			case "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
-				"getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds", "int", "string", "double":
-				// Calendar arithmetic and conversions of instants: the
-				// result may change at instants no constant names.
-				if r, ok := refs[e.ID()]; ok && len(r.OverloadIDs) > 0 {
-					for _, id := range r.OverloadIDs {
-						if strings.HasPrefix(id, "timestamp_") || strings.Contains(id, "_timestamp") ||
-							strings.HasPrefix(id, "duration_") || strings.Contains(id, "_duration") {
-							p.periodic = true
-						}
-					}
-				} else {
-					p.periodic = true
-				}
-			}
-		}
-	}))
-	if p.usesEvents {
-		usesNow = true
-	}
-	if usesNow || p.usesSegments || p.usesRFM {
-		p.timed = true
-	} else {
-		p.periodic = false
-	}
-	slices.Sort(p.durations)
-	p.durations = slices.Compact(p.durations)
-	slices.SortFunc(p.instants, func(a, b time.Time) int { return a.Compare(b) })
-	slices.Sort(p.eventNames)
-	p.eventNames = slices.Compact(p.eventNames)
-}
-
-func literalDuration(fn string, v ref.Val) (time.Duration, bool) {
-	switch fn {
-	case "duration":
-		s, ok := v.(types.String)
-		if !ok {
-			return 0, false
-		}
-		d, err := time.ParseDuration(string(s))
-		return d, err == nil
-	case "days", "hours":
-		n, ok := v.(types.Int)
-		if !ok {
-			return 0, false
-		}
-		unit := 24 * time.Hour
-		if fn == "hours" {
-			unit = time.Hour
-		}
-		return time.Duration(n) * unit, true
-	}
-	return 0, false
 }

@@ -234,7 +234,7 @@ type PreviewResult struct {
 // is bounded at runtime by MaxCost; it may refer to configured segments
 // through profile.segments (their stored memberships).
 func (e *Evaluator) Preview(ctx context.Context, expr string, profiles iter.Seq2[*profile.Profile, error], sampleSize int, now time.Time) (PreviewResult, error) {
-	prg, err := compile(e.env, "", expr, true)
+	prg, err := compile(e.lang, "", expr, true)
 	if err != nil {
 		return PreviewResult{}, fmt.Errorf("segment: preview: %w", err)
 	}
@@ -269,6 +269,6 @@ func (e *Evaluator) Preview(ctx context.Context, expr string, profiles iter.Seq2
 // Check compiles an expression in the segments' environment and returns
 // its compile error, if any (for editors and the preview endpoint).
 func (e *Evaluator) Check(expr string) error {
-	_, err := compile(e.env, "", expr, true)
+	_, err := compile(e.lang, "", expr, true)
 	return err
 }

@@ -254,16 +254,5 @@ func lookupNumber(p *profile.Profile, name string) (float64, bool) {
 		}
 		v = a.Value
 	}
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
+	return profile.Number(v)
 }

@@ -51,7 +51,7 @@ func newEnv(t testing.TB, cfg *config.Config) *env {
 		t.Fatalf("embedded.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ev, err := segment.New(cfg, segment.Options{})
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
 	if err != nil {
 		t.Fatalf("segment.New: %v", err)
 	}

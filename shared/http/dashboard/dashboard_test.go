@@ -69,7 +69,7 @@ func TestSegmentTrend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := segment.New(cfg, segment.Options{})
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

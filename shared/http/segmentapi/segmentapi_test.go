@@ -30,7 +30,7 @@ func TestRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ev, err := segment.New(cfg, segment.Options{})
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
