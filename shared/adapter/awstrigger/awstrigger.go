@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
+	sqsaction "github.com/aurum-cdp/aurum/shared/destination/sqs"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
 
@@ -96,16 +97,16 @@ type SQSAPI interface {
 // Queues sends the sqs action's messages.
 type Queues struct{ client SQSAPI }
 
-// NewQueues returns a trigger.QueueSender over client.
+// NewQueues returns the sqs action kind's sender over client.
 func NewQueues(client SQSAPI) *Queues { return &Queues{client: client} }
 
 // SendMessage sends m (the SDK retries transient errors).
-func (q *Queues) SendMessage(ctx context.Context, m trigger.QueueMessage) error {
+func (q *Queues) SendMessage(ctx context.Context, m sqsaction.Message) error {
 	in := &sqs.SendMessageInput{
 		QueueUrl:    aws.String(m.QueueURL),
 		MessageBody: aws.String(m.Body),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			"aurum_firing_id": {DataType: aws.String("String"), StringValue: aws.String(m.FiringID)},
+			"aurum_firing_id": {DataType: aws.String("String"), StringValue: aws.String(m.DeliveryID)},
 		},
 	}
 	if m.GroupID != "" {

@@ -10,11 +10,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/awstrigger"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
+	sqsaction "github.com/aurum-cdp/aurum/shared/destination/sqs"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 )
 
@@ -118,6 +121,41 @@ func TestScheduler(t *testing.T) {
 			}
 			if in.ActionAfterCompletion != schedtypes.ActionAfterCompletionDelete {
 				t.Errorf("ActionAfterCompletion = %s; want DELETE", in.ActionAfterCompletion)
+			}
+		})
+	}
+}
+
+type sqsClient struct{ in []*sqs.SendMessageInput }
+
+func (c *sqsClient) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	c.in = append(c.in, in)
+	return &sqs.SendMessageOutput{}, nil
+}
+
+// Queues is the sqs action kind's sender: the delivery id travels as
+// aurum_firing_id, FIFO ids only when set.
+func TestQueues(t *testing.T) {
+	tests := []struct {
+		name string
+		m    sqsaction.Message
+	}{
+		{"standard", sqsaction.Message{QueueURL: "https://q/std", Body: `{"a":1}`, DeliveryID: "f1"}},
+		{"fifo", sqsaction.Message{QueueURL: "https://q/x.fifo", Body: `{}`, GroupID: "p1", DeduplicationID: "f1", DeliveryID: "f1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &sqsClient{}
+			if err := awstrigger.NewQueues(c).SendMessage(context.Background(), tt.m); err != nil {
+				t.Fatal(err)
+			}
+			in := c.in[0]
+			attr := in.MessageAttributes["aurum_firing_id"]
+			if *in.QueueUrl != tt.m.QueueURL || *in.MessageBody != tt.m.Body || attr.StringValue == nil || *attr.StringValue != tt.m.DeliveryID {
+				t.Errorf("input %+v; want queue %s, body %s, aurum_firing_id %s", in, tt.m.QueueURL, tt.m.Body, tt.m.DeliveryID)
+			}
+			if got := aws.ToString(in.MessageGroupId) + "/" + aws.ToString(in.MessageDeduplicationId); got != tt.m.GroupID+"/"+tt.m.DeduplicationID {
+				t.Errorf("group/dedup = %s; want %s/%s", got, tt.m.GroupID, tt.m.DeduplicationID)
 			}
 		})
 	}

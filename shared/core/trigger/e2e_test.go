@@ -144,14 +144,14 @@ func newPlatform(t *testing.T, hookURL string, clk *clocktest.Clock, client *htt
 		t.Fatal(err)
 	}
 	p.sched = trigger.NewStoreScheduler(st, clk.Now, nil)
-	p.eng, err = trigger.New(cfg, trigger.Deps{
-		Profiles: st, State: st, Scheduler: p.sched, Webhooks: sender,
-		Secrets: secrets.New(nil, nil, func(name string) string {
-			if name == "HOOK_SECRET" {
-				return e2eSecret
-			}
-			return ""
-		}),
+	sec := secrets.New(nil, nil, func(name string) string {
+		if name == "HOOK_SECRET" {
+			return e2eSecret
+		}
+		return ""
+	})
+	p.eng, err = trigger.New(cfg.Triggers, trigger.Deps{
+		Profiles: st, State: st, Scheduler: p.sched, Actions: actionKinds(t, sender, sec, nil),
 		DeadLetters: trigger.NewMemoryDeadLetters(nil),
 	}, trigger.Options{Clock: clk.Now})
 	if err != nil {

@@ -17,6 +17,9 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
+	"github.com/aurum-cdp/aurum/shared/destination"
+	"github.com/aurum-cdp/aurum/shared/destination/event"
+	sqsaction "github.com/aurum-cdp/aurum/shared/destination/sqs"
 	"github.com/aurum-cdp/aurum/shared/destination/webhook"
 	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/events"
@@ -54,10 +57,10 @@ func (h *hooks) sent() []webhook.Request {
 // queues records SQS messages.
 type queues struct {
 	mu   sync.Mutex
-	msgs []trigger.QueueMessage
+	msgs []sqsaction.Message
 }
 
-func (q *queues) SendMessage(_ context.Context, m trigger.QueueMessage) error {
+func (q *queues) SendMessage(_ context.Context, m sqsaction.Message) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.msgs = append(q.msgs, m)
@@ -84,16 +87,24 @@ func newFixture(t *testing.T, triggers ...config.Trigger) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f.st = st
 	f.sched = trigger.NewStoreScheduler(st, f.clk.Now, nil)
-	cfg := &config.Config{Triggers: triggers}
-	f.eng, err = trigger.New(cfg, trigger.Deps{
-		Profiles: st, State: st, Scheduler: f.sched, Webhooks: f.hooks, Queues: f.queues,
-		Secrets:     secrets.New(nil, nil, func(string) string { return "whsec_test" }),
-		DeadLetters: f.dead,
+	kinds := actionKinds(t, f.hooks, secrets.New(nil, nil, func(string) string { return "whsec_test" }), f.queues)
+	f.eng, err = trigger.New(triggers, trigger.Deps{
+		Profiles: st, State: st, Scheduler: f.sched, Actions: kinds, DeadLetters: f.dead,
 	}, trigger.Options{Clock: f.clk.Now})
 	if err != nil {
 		t.Fatalf("trigger.New: %v", err)
 	}
 	return f
+}
+
+// actionKinds registers the webhook, sqs and event kinds over the fakes.
+func actionKinds(t *testing.T, hooks webhook.Doer, sec webhook.SecretResolver, queues sqsaction.Sender) *destination.Registry {
+	t.Helper()
+	kinds, err := destination.NewRegistry(webhook.Kind(hooks, sec), sqsaction.Kind(queues), event.Kind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kinds
 }
 
 // profile stores a profile with the given attributes.
@@ -317,7 +328,7 @@ func TestConditionErrorPosition(t *testing.T) {
 				Actions: []config.TriggerAction{{Event: &config.EventAction{}}}}
 			bad := config.Trigger{ID: "bad-if", When: config.TriggerWhen{SegmentEntered: "x"}, If: tt.cond,
 				Actions: []config.TriggerAction{{Event: &config.EventAction{}}}}
-			_, err = trigger.New(&config.Config{Triggers: []config.Trigger{ok, bad}}, trigger.Deps{Profiles: st, State: st}, trigger.Options{})
+			_, err = trigger.New([]config.Trigger{ok, bad}, trigger.Deps{Profiles: st, State: st, Actions: actionKinds(t, nil, nil, nil)}, trigger.Options{})
 			var ce *segment.CompileError
 			if !errors.Is(err, fault.ErrInvalid) || !errors.As(err, &ce) {
 				t.Fatalf("New(if %s) = %v; want an ErrInvalid *segment.CompileError", tt.cond, err)
@@ -348,8 +359,8 @@ func TestInvalidTriggers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			_, err = trigger.New(&config.Config{Triggers: []config.Trigger{tt.tr}}, trigger.Deps{
-				Profiles: st, State: st, Webhooks: &hooks{}, Secrets: secrets.New(nil, nil, nil), DeadLetters: trigger.NewMemoryDeadLetters(nil),
+			_, err = trigger.New([]config.Trigger{tt.tr}, trigger.Deps{
+				Profiles: st, State: st, Actions: actionKinds(t, &hooks{}, secrets.New(nil, nil, nil), nil), DeadLetters: trigger.NewMemoryDeadLetters(nil),
 			}, trigger.Options{})
 			if !errors.Is(err, fault.ErrInvalid) {
 				t.Errorf("New(%s) = %v; want an ErrInvalid error", tt.name, err)

@@ -1,20 +1,19 @@
 package trigger
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"text/template"
+	"slices"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/bus"
-	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/destination/webhook"
+	"github.com/aurum-cdp/aurum/shared/destination"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
+	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
@@ -233,23 +232,45 @@ func (e *Engine) fire(ctx context.Context, p Pending) (Outcome, error) {
 		Version: events.SchemaVersion, TriggerID: c.cfg.ID, ProfileID: prof.ID,
 		FiringID: p.FiringID(), Cause: p.Cause, FiredAt: now,
 	}
-	out, err := e.claim(ctx, c, p, fired, now)
+	d, err := delivery(c, p, prof, detail, fired)
+	if err != nil {
+		return "", err
+	}
+	out, err := e.claim(ctx, c, p, d, now)
 	if err != nil || out != Fired {
 		return out, err
 	}
 	if c.work {
-		data := map[string]any{
-			"profile": ProfileValue(prof),
-			"event":   detail,
-			"trigger": map[string]any{"id": c.cfg.ID, "description": c.cfg.Description},
-			"firing":  fired,
-		}
-		if err := e.act(ctx, c, p, fired, data); err != nil {
+		if err := e.act(ctx, c, p, d); err != nil {
 			return "", err
 		}
 		e.done(ctx, p.FiringID())
 	}
 	return Fired, nil
+}
+
+// delivery is what the firing's actions receive: the firing id as the
+// idempotency id, the TriggerFired detail as the default body and as the
+// event (whose id is the firing id, so that subscribers and webhook
+// receivers de-duplicate on one value), and the template data.
+func delivery(c *compiled, p Pending, prof profile.Profile, detail map[string]any, fired events.TriggerFired) (destination.Delivery, error) {
+	body, err := json.Marshal(fired)
+	if err != nil {
+		return destination.Delivery{}, fmt.Errorf("trigger %s: encode firing: %w", c.cfg.ID, err)
+	}
+	env, err := events.New(events.TypeTriggerFired, fired.FiredAt, fired, p.TriggerID, p.ProfileID, p.Cause.EventID)
+	if err != nil {
+		return destination.Delivery{}, fmt.Errorf("trigger %s: %w", c.cfg.ID, err)
+	}
+	return destination.Delivery{
+		ID: fired.FiringID, ProfileID: fired.ProfileID, Body: body, Event: env,
+		Data: map[string]any{
+			"profile": ProfileValue(prof),
+			"event":   detail,
+			"trigger": map[string]any{"id": c.cfg.ID, "description": c.cfg.Description},
+			"firing":  fired,
+		},
+	}, nil
 }
 
 // firedState is the value of a trg.fired item.
@@ -259,11 +280,11 @@ type firedState struct {
 }
 
 // claim makes the firing happen at most once: it creates the firing's
-// item, counts it against the cap and queues the TriggerFired event, all
-// in one atomic change. It returns Duplicate when the firing happened
-// before, Capped when the cap is reached, Fired when this call owns the
-// firing's actions.
-func (e *Engine) claim(ctx context.Context, c *compiled, p Pending, fired events.TriggerFired, now time.Time) (Outcome, error) {
+// item, counts it against the cap and writes the Staged actions' events
+// (the event action's TriggerFired) to the outbox, all in one atomic
+// change. It returns Duplicate when the firing happened before, Capped
+// when the cap is reached, Fired when this call owns the firing's actions.
+func (e *Engine) claim(ctx context.Context, c *compiled, p Pending, d destination.Delivery, now time.Time) (Outcome, error) {
 	id := p.FiringID()
 	ttl := max(e.opts.FiredTTL, c.delay+c.capPer+24*time.Hour)
 	for attempt := 1; ; attempt++ {
@@ -292,7 +313,7 @@ func (e *Engine) claim(ctx context.Context, c *compiled, p Pending, fired events
 				return "", fmt.Errorf("trigger %s: take over firing %s: %w", c.cfg.ID, id, err)
 			}
 		case errors.Is(err, fault.ErrNotFound):
-			ch, capped, err := e.claimChange(ctx, c, p, fired, now, ttl)
+			ch, capped, err := e.claimChange(ctx, c, p, d, now, ttl)
 			if err != nil {
 				return "", err
 			}
@@ -319,7 +340,7 @@ func (e *Engine) claim(ctx context.Context, c *compiled, p Pending, fired events
 // sliding window: one log item per firing, expiring after the window, and
 // a head item whose version serializes concurrent claims for the same
 // trigger and profile.
-func (e *Engine) claimChange(ctx context.Context, c *compiled, p Pending, fired events.TriggerFired, now time.Time, ttl time.Duration) (store.Change, bool, error) {
+func (e *Engine) claimChange(ctx context.Context, c *compiled, p Pending, d destination.Delivery, now time.Time, ttl time.Duration) (store.Change, bool, error) {
 	id := p.FiringID()
 	state := "done"
 	if c.work {
@@ -327,7 +348,7 @@ func (e *Engine) claimChange(ctx context.Context, c *compiled, p Pending, fired 
 	}
 	var ch store.Change
 	if c.capMax > 0 {
-		key := c.cfg.ID + "/" + fired.ProfileID
+		key := c.cfg.ID + "/" + d.ProfileID
 		head, err := e.deps.State.Item(ctx, KindCap, key, "head")
 		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return ch, false, fmt.Errorf("trigger %s: read cap: %w", c.cfg.ID, err)
@@ -361,14 +382,19 @@ func (e *Engine) claimChange(ctx context.Context, c *compiled, p Pending, fired 
 	val, _ := json.Marshal(firedState{State: state, At: now})
 	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemCreate,
 		Item: store.Item{Kind: KindFired, Key: id, Sort: "F", Value: val, Expires: now.Add(ttl)}})
-	if c.event {
-		// The event id is the firing id (see Pending.FiringID), so that
-		// subscribers and webhook receivers de-duplicate on one value.
-		env, err := events.New(events.TypeTriggerFired, now, fired, p.TriggerID, p.ProfileID, p.Cause.EventID)
-		if err != nil {
-			return ch, false, fmt.Errorf("trigger %s: %w", c.cfg.ID, err)
+	for j, a := range c.actions {
+		if a.staged == nil {
+			continue
 		}
-		ch.Outbox = append(ch.Outbox, env)
+		envs, err := a.staged.Stage(d)
+		if err != nil {
+			return ch, false, fmt.Errorf("trigger %s: actions[%d].%s: %w", c.cfg.ID, j, a.kind, err)
+		}
+		for _, env := range envs {
+			if !slices.ContainsFunc(ch.Outbox, func(o events.Envelope) bool { return o.ID == env.ID }) {
+				ch.Outbox = append(ch.Outbox, env) // two event actions publish once
+			}
+		}
 	}
 	return ch, false, nil
 }
@@ -389,30 +415,23 @@ func (e *Engine) done(ctx context.Context, id string) {
 	}
 }
 
-// act runs the webhook and SQS actions in order. An action that fails for
-// good goes to the dead-letter sink; only a failing sink is an error (the
-// firing stays pending and a re-delivery after the lease retries).
-func (e *Engine) act(ctx context.Context, c *compiled, p Pending, fired events.TriggerFired, data map[string]any) error {
-	defBody, err := json.Marshal(fired)
-	if err != nil {
-		return fmt.Errorf("trigger %s: encode firing: %w", c.cfg.ID, err)
-	}
-	for j, a := range c.cfg.Actions {
-		if a.Event != nil {
+// act runs the actions that deliver after the claim, in order. An action
+// that fails for good goes to the dead-letter sink under its kind and
+// index; only a failing sink is an error (the firing stays pending and a
+// re-delivery after the lease retries).
+func (e *Engine) act(ctx context.Context, c *compiled, p Pending, d destination.Delivery) error {
+	for j, a := range c.actions {
+		if a.staged != nil {
 			continue
 		}
-		kind := "webhook"
-		if a.SQS != nil {
-			kind = "sqs"
-		}
-		err := e.action(ctx, c, j, fired, data, defBody)
+		err := deliver(ctx, a, d)
 		if err == nil {
 			continue
 		}
-		dl := DeadLetter{TriggerID: c.cfg.ID, ProfileID: fired.ProfileID, FiringID: fired.FiringID,
-			Action: kind, ActionIndex: j, Error: err.Error(), At: e.opts.Clock().UTC(), Pending: p}
+		dl := DeadLetter{TriggerID: c.cfg.ID, ProfileID: d.ProfileID, FiringID: d.ID,
+			Action: a.kind, ActionIndex: j, Error: err.Error(), At: e.opts.Clock().UTC(), Pending: p}
 		e.log.ErrorContext(ctx, "trigger: action failed; dead-lettered", slog.String("trigger", c.cfg.ID),
-			slog.String("firing_id", fired.FiringID), slog.String("action", kind), slog.Int("index", j), slog.String("error", err.Error()))
+			slog.String("firing_id", d.ID), slog.String("action", a.kind), slog.Int("index", j), slog.String("error", err.Error()))
 		if err := e.deps.DeadLetters.DeadLetter(ctx, dl); err != nil {
 			return fmt.Errorf("trigger %s: dead-letter action %d: %w", c.cfg.ID, j, err)
 		}
@@ -420,64 +439,15 @@ func (e *Engine) act(ctx context.Context, c *compiled, p Pending, fired events.T
 	return nil
 }
 
-func (e *Engine) action(ctx context.Context, c *compiled, j int, fired events.TriggerFired, data map[string]any, defBody []byte) error {
-	body := defBody
-	if tpl := c.bodies[j]; tpl != nil {
-		var err error
-		if body, err = renderBody(tpl, data); err != nil {
+// deliver renders the action's body template, if it has one, and
+// delivers.
+func deliver(ctx context.Context, a action, d destination.Delivery) error {
+	if a.body != nil {
+		body, err := a.body.Render(d.Data)
+		if err != nil {
 			return err
 		}
+		d.Body = body
 	}
-	a := c.cfg.Actions[j]
-	switch {
-	case a.Webhook != nil:
-		w := a.Webhook
-		secret, err := e.deps.Secrets.Resolve(ctx, *w.Secret)
-		if err != nil {
-			return fmt.Errorf("resolve signing secret: %w", err)
-		}
-		timeout := time.Duration(0)
-		if w.Timeout != "" {
-			timeout, _ = config.ParseDuration(w.Timeout)
-		}
-		return e.deps.Webhooks.Send(ctx, webhook.Request{
-			Method: w.Method, URL: w.URL, Headers: w.Headers, Body: body, Secret: []byte(secret),
-			SignatureHeader: w.SignatureHeader, TimestampHeader: w.TimestampHeader,
-			DeliveryID: fired.FiringID, Timeout: timeout,
-		})
-	case a.SQS != nil:
-		m := QueueMessage{QueueURL: a.SQS.QueueURL, Body: string(body), FiringID: fired.FiringID}
-		if isFIFO(a.SQS.QueueURL) {
-			m.GroupID, m.DeduplicationID = fired.ProfileID, fired.FiringID
-		}
-		return e.deps.Queues.SendMessage(ctx, m)
-	}
-	return nil
-}
-
-func isFIFO(queueURL string) bool {
-	return len(queueURL) > 5 && queueURL[len(queueURL)-5:] == ".fifo"
-}
-
-// parseBody parses a body template. Besides text/template's builtins it
-// offers json, which writes a value as JSON: {"email": {{json .profile.attributes.email}}}.
-func parseBody(s string) (*template.Template, error) {
-	return template.New("body").Option("missingkey=zero").Funcs(template.FuncMap{
-		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			return string(b), err
-		},
-	}).Parse(s)
-}
-
-// renderBody executes a body template; the result must be JSON.
-func renderBody(tpl *template.Template, data map[string]any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := tpl.Execute(&buf, data); err != nil {
-		return nil, fault.Invalidf("body template: %v", err)
-	}
-	if !json.Valid(buf.Bytes()) {
-		return nil, fault.Invalidf("body template did not produce JSON (use {{json ...}} for values)")
-	}
-	return buf.Bytes(), nil
+	return a.act.Deliver(ctx, d)
 }

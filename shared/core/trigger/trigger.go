@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/destination/webhook"
+	"github.com/aurum-cdp/aurum/shared/destination"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
@@ -55,33 +54,6 @@ type Scheduler interface {
 	Schedule(ctx context.Context, p Pending) error
 }
 
-// WebhookSender delivers a signed request, with its own retries;
-// *webhook.Sender implements it.
-type WebhookSender interface {
-	Send(ctx context.Context, r webhook.Request) error
-}
-
-// QueueSender sends one message to a queue (the SQS action).
-type QueueSender interface {
-	SendMessage(ctx context.Context, m QueueMessage) error
-}
-
-// QueueMessage is one message of the SQS action.
-type QueueMessage struct {
-	QueueURL string
-	Body     string
-	// GroupID and DeduplicationID are set for FIFO queues (.fifo).
-	GroupID         string
-	DeduplicationID string
-	// FiringID is sent as the message attribute aurum_firing_id.
-	FiringID string
-}
-
-// SecretResolver resolves secret references; *secrets.Resolver does.
-type SecretResolver interface {
-	Resolve(ctx context.Context, ref config.SecretRef) (string, error)
-}
-
 // DeadLetterSink keeps actions that failed for good.
 type DeadLetterSink interface {
 	DeadLetter(ctx context.Context, d DeadLetter) error
@@ -120,14 +92,14 @@ func (p Pending) FiringID() string {
 }
 
 // Deps are the engine's collaborators. Profiles and State are required;
-// the others are required by the triggers that use them.
+// the others are required by the triggers that use them: Scheduler by
+// delays, Actions by every action (it builds them by kind), DeadLetters by
+// actions that deliver after the firing (all but Staged ones).
 type Deps struct {
 	Profiles    Profiles
 	State       State
 	Scheduler   Scheduler
-	Webhooks    WebhookSender
-	Queues      QueueSender
-	Secrets     SecretResolver
+	Actions     *destination.Registry
 	DeadLetters DeadLetterSink
 }
 
@@ -160,21 +132,29 @@ type Engine struct {
 }
 
 type compiled struct {
-	cfg    *config.Trigger
-	when   *pattern.Pattern
-	unless *pattern.Pattern
-	cond   *condition
-	delay  time.Duration
-	capMax int
-	capPer time.Duration
-	// bodies holds the parsed body template of each action (nil: default).
-	bodies []*template.Template
-	event  bool // has an event action
-	work   bool // has webhook or sqs actions
+	cfg     *config.Trigger
+	when    *pattern.Pattern
+	unless  *pattern.Pattern
+	cond    *condition
+	delay   time.Duration
+	capMax  int
+	capPer  time.Duration
+	actions []action
+	work    bool // has actions delivered after the claim (not Staged)
 }
 
-// New compiles the triggers of cfg. Errors name the trigger and the key.
-func New(cfg *config.Config, d Deps, opts Options) (*Engine, error) {
+// action is one built action of a trigger.
+type action struct {
+	kind   string
+	act    destination.Action
+	body   *destination.Template // nil: the default body
+	staged destination.Staged    // non-nil: committed with the claim
+}
+
+// New compiles triggers; their actions are built by d.Actions, so an
+// action of a kind not registered there is an error. Errors name the
+// trigger and the key.
+func New(triggers []config.Trigger, d Deps, opts Options) (*Engine, error) {
 	if d.Profiles == nil || d.State == nil {
 		return nil, fmt.Errorf("trigger: the engine needs profiles and state")
 	}
@@ -198,8 +178,8 @@ func New(cfg *config.Config, d Deps, opts Options) (*Engine, error) {
 	}
 	e := &Engine{deps: d, opts: opts, triggers: map[string]*compiled{}, log: opts.Logger}
 	var errs []error
-	for i := range cfg.Triggers {
-		t := &cfg.Triggers[i]
+	for i := range triggers {
+		t := &triggers[i]
 		c, err := compile(t, d)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("triggers[%d] (%s).%w", i, t.ID, err))
@@ -250,39 +230,34 @@ func compile(t *config.Trigger, d Deps) (*compiled, error) {
 			return nil, fmt.Errorf("cap.max: %d; expected at least 1", c.capMax)
 		}
 	}
-	c.bodies = make([]*template.Template, len(t.Actions))
 	for j, a := range t.Actions {
-		var body string
-		switch {
-		case a.Webhook != nil:
-			if d.Webhooks == nil || d.Secrets == nil {
-				return nil, fmt.Errorf("actions[%d].webhook: no webhook sender or secret resolver configured", j)
-			}
-			body = a.Webhook.Body
-			c.work = true
-		case a.SQS != nil:
-			if d.Queues == nil {
-				return nil, fmt.Errorf("actions[%d].sqs: no queue sender configured", j)
-			}
-			body = a.SQS.Body
-			c.work = true
-		case a.Event != nil:
-			c.event = true
-		default:
-			return nil, fmt.Errorf("actions[%d]: expected webhook, event or sqs", j)
+		act, err := buildAction(d.Actions, fmt.Sprintf("actions[%d]", j), a)
+		if err != nil {
+			return nil, err
 		}
-		if body != "" {
-			tpl, err := parseBody(body)
-			if err != nil {
-				return nil, fmt.Errorf("actions[%d].body: %w", j, err)
-			}
-			c.bodies[j] = tpl
-		}
+		c.actions = append(c.actions, act)
+		c.work = c.work || act.staged == nil
 	}
 	if c.work && d.DeadLetters == nil {
 		return nil, fmt.Errorf("actions: no dead-letter sink configured")
 	}
 	return c, nil
+}
+
+// buildAction builds a through the registry and parses its body template.
+func buildAction(reg *destination.Registry, path string, a config.TriggerAction) (action, error) {
+	act, err := reg.Build(path, a)
+	if err != nil {
+		return action{}, err
+	}
+	out := action{kind: a.Kind(), act: act}
+	out.staged, _ = act.(destination.Staged)
+	if t, ok := act.(destination.Templated); ok && t.BodyTemplate() != "" {
+		if out.body, err = destination.ParseTemplate(t.BodyTemplate()); err != nil {
+			return action{}, fmt.Errorf("%s.%s.body: %w", path, out.kind, err)
+		}
+	}
+	return out, nil
 }
 
 // WhenPattern returns the EventBridge event pattern of a trigger's when:

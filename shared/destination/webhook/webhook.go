@@ -1,5 +1,5 @@
-// Package webhook delivers signed HTTP requests: the webhook action of
-// Aurum's triggers.
+// Package webhook delivers signed HTTP requests: the webhook action kind
+// of Aurum's triggers (Kind, registered in shared/wire/app).
 //
 // Each request carries a timestamp header (Unix seconds) and a signature
 // header "v1=<hex>", the hex HMAC-SHA256, keyed with the shared secret, of

@@ -13,6 +13,9 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/adapter/awstrigger"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
+	"github.com/aurum-cdp/aurum/shared/destination"
+	"github.com/aurum-cdp/aurum/shared/destination/event"
+	sqsaction "github.com/aurum-cdp/aurum/shared/destination/sqs"
 	"github.com/aurum-cdp/aurum/shared/destination/webhook"
 	"github.com/aurum-cdp/aurum/shared/source/busevent"
 )
@@ -22,15 +25,32 @@ import (
 // (trigger.StoreScheduler, trigger.MemoryDeadLetters) in local mode.
 type TriggerParts struct {
 	Scheduler   trigger.Scheduler
-	Queues      trigger.QueueSender
+	Queues      sqsaction.Sender
 	DeadLetters trigger.DeadLetterSink
 	// HTTPClient sends webhooks; nil means a client with a 30s timeout.
 	HTTPClient *http.Client
 }
 
 // TriggerEngine builds the trigger engine over the platform's store, from
-// the configuration's triggers.
+// the configuration's triggers, with the action kinds of ActionKinds.
 func (p *Platform) TriggerEngine(tp TriggerParts) (*trigger.Engine, error) {
+	kinds, err := p.ActionKinds(tp)
+	if err != nil {
+		return nil, err
+	}
+	e, err := trigger.New(p.Config.Triggers, trigger.Deps{
+		Profiles: p.Store, State: p.Store, Scheduler: tp.Scheduler, Actions: kinds, DeadLetters: tp.DeadLetters,
+	}, trigger.Options{Clock: p.Clock, Logger: p.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return e, nil
+}
+
+// ActionKinds is the registry of action kinds, the one place they are
+// listed: signed webhooks (secrets resolved by the platform), SQS messages
+// over tp.Queues and the TriggerFired event. A new kind is one more entry.
+func (p *Platform) ActionKinds(tp TriggerParts) (*destination.Registry, error) {
 	client := tp.HTTPClient
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
@@ -39,14 +59,15 @@ func (p *Platform) TriggerEngine(tp TriggerParts) (*trigger.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	e, err := trigger.New(p.Config, trigger.Deps{
-		Profiles: p.Store, State: p.Store, Scheduler: tp.Scheduler, Webhooks: hooks,
-		Queues: tp.Queues, Secrets: p.Secrets, DeadLetters: tp.DeadLetters,
-	}, trigger.Options{Clock: p.Clock, Logger: p.Logger})
+	kinds, err := destination.NewRegistry(
+		webhook.Kind(hooks, p.Secrets),
+		sqsaction.Kind(tp.Queues),
+		event.Kind(),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	return e, nil
+	return kinds, nil
 }
 
 // BusHandler is the handler of functions/ingest-bus.
@@ -87,7 +108,7 @@ func AWSTriggers(p *Platform, ac aws.Config) (*awstrigger.Handler, error) {
 // scheduler (run it with Scheduler.Run(ctx, interval, engine.Fire)) and an
 // in-memory dead-letter list. SQS actions fail (and are dead-lettered)
 // unless queues is given.
-func (p *Platform) LocalTriggers(queues trigger.QueueSender) (*trigger.Engine, *trigger.StoreScheduler, *trigger.MemoryDeadLetters, error) {
+func (p *Platform) LocalTriggers(queues sqsaction.Sender) (*trigger.Engine, *trigger.StoreScheduler, *trigger.MemoryDeadLetters, error) {
 	sched := trigger.NewStoreScheduler(p.Store, p.Clock, p.Logger)
 	dead := trigger.NewMemoryDeadLetters(p.Logger)
 	if queues == nil {
@@ -103,6 +124,6 @@ func (p *Platform) LocalTriggers(queues trigger.QueueSender) (*trigger.Engine, *
 // noQueues refuses SQS messages in local mode.
 type noQueues struct{}
 
-func (noQueues) SendMessage(context.Context, trigger.QueueMessage) error {
+func (noQueues) SendMessage(context.Context, sqsaction.Message) error {
 	return fmt.Errorf("local mode has no SQS; the message is dead-lettered")
 }
