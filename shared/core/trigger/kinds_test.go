@@ -13,6 +13,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/destination"
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 )
@@ -68,7 +69,7 @@ func registry(t *testing.T, kinds ...destination.Kind) *destination.Registry {
 // engine builds an engine over a fresh store with only the given kinds.
 func engine(t *testing.T, kinds *destination.Registry, dead trigger.DeadLetterSink, triggers ...config.Trigger) (*trigger.Engine, *embedded.Store, error) {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := clocktest.New(t0)
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "a.db"), embedded.Options{NoSync: true, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
