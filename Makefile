@@ -20,6 +20,8 @@ build: ## build Lambda bootstraps (linux/arm64) into build/<function>/ and the C
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o build/$$f/bootstrap ./functions/$$f || exit 1; \
 		cp aurum.yaml build/$$f/aurum.yaml; \
 	done
+	bin/aurum compile --out build/aurum.segments.json aurum.yaml
+	@for f in $(FUNCTIONS); do cp build/aurum.segments.json build/$$f/aurum.segments.json; done
 	@echo "bootstrap sizes (linux/arm64, stripped; target < 15 MB, docs/architecture.md#binary-sizes):"
 	@for f in $(FUNCTIONS); do \
 		stat -c %s build/$$f/bootstrap | awk -v f=$$f '{ printf "  %-12s %6.1f MB\n", f, $$1 / 1e6 }'; \

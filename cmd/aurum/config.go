@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
@@ -44,4 +46,39 @@ func runSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	_, err = stdout.Write(b)
 	return err
+}
+
+func runCompile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("compile", "--out aurum.segments.json [aurum.yaml]", stderr)
+	out := fs.String("out", "aurum.segments.json", "file to write the compiled segments to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := "aurum.yaml"
+	if fs.NArg() > 0 {
+		path = fs.Arg(0)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("%s is not valid", path)
+	}
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("%s is not valid", path)
+	}
+	pc, err := ev.Precompile()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(pc)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return fmt.Errorf("compile: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s: %d segments compiled into %s\n", path, len(pc.Segments), *out)
+	return nil
 }

@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"local":    {"run the whole platform on this machine (HTTP API, drop folder, embedded store, bus)", runLocal},
 	"validate": {"check an aurum.yaml; errors name file:line:column", runValidate},
 	"schema":   {"print the JSON Schema of aurum.yaml", runSchema},
+	"compile":  {"compile the segments of an aurum.yaml ahead of time (make build puts them beside every bootstrap)", runCompile},
 	"gen":      {"generate dirty sample sources with ground truth", runGen},
 	"bus":      {"event bus tools: test-pattern", runBus},
 	"segments": {"segment tools: check, preview, counts, reconcile, sweep, rfm", runSegments},

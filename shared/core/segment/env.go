@@ -125,6 +125,8 @@ func compileError(id string, iss *cel.Issues) error {
 // program is one compiled expression with what its time analysis needs.
 type program struct {
 	prg cel.Program
+	// ast is the checked, optimised expression (Evaluator.Precompile).
+	ast *cel.Ast
 	// timed: the result can change with now alone.
 	timed bool
 	// timing is what the expression's operators contribute.
@@ -180,13 +182,21 @@ func compileWith(lang *language, id, expr string, estimator costEstimator, costL
 	if iss.Err() != nil {
 		return nil, compileError(id, iss)
 	}
-	p := &program{}
-	analyze(lang.time, opt, p)
+	return plan(lang, id, opt, costLimit)
+}
+
+// plan analyses a checked, optimised expression and plans its program:
+// the last step of compile, and all that loading a precompiled
+// expression needs (Options.Precompiled).
+func plan(lang *language, id string, checked *cel.Ast, costLimit uint64) (*program, error) {
+	p := &program{ast: checked}
+	analyze(lang.time, checked, p)
 	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
 	if costLimit > 0 {
 		popts = append(popts, cel.CostLimit(costLimit))
 	}
-	p.prg, err = env.Program(opt, popts...)
+	var err error
+	p.prg, err = lang.env.Program(checked, popts...)
 	if err != nil {
 		return nil, &CompileError{Segment: id, Issues: []Issue{{Msg: err.Error()}}}
 	}

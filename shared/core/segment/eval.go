@@ -62,6 +62,10 @@ type Options struct {
 	// Horizon bounds how far ahead the time analysis looks; default
 	// DefaultHorizon.
 	Horizon time.Duration
+	// Precompiled holds expressions compiled ahead of time (aurum
+	// compile, at build): a segment whose expression it holds unchanged
+	// skips parsing, checking and optimisation. Nil compiles everything.
+	Precompiled *Precompiled
 }
 
 // New compiles segments, with the RFM model of rfm (nil: none). Every
@@ -91,7 +95,7 @@ func newEvaluator(lang *language, segments []config.Segment, rfm *config.RFM, op
 			errs = append(errs, fmt.Errorf("segment %q: duplicate id", s.ID))
 			continue
 		}
-		p, err := compile(lang, s.ID, s.Expr, false)
+		p, err := opts.Precompiled.program(lang, s)
 		if err != nil {
 			errs = append(errs, err)
 			continue

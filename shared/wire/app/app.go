@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/core/keys"
+	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/wire/settings"
 
 	"github.com/aurum-cdp/aurum/shared/core/privacy"
@@ -52,6 +53,9 @@ type Parts struct {
 	// Scan walks every profile (segment previews); nil where the store
 	// offers no scan.
 	Scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]
+	// Precompiled are segments compiled ahead of time (aurum compile);
+	// nil compiles every segment from source.
+	Precompiled *segment.Precompiled
 	// Appender, when set, takes tracked events of known profiles as one
 	// appended item each; Pipeline.Fold (functions/fold, on the table's
 	// stream) applies them. Only a deployment that runs the fold sets it.

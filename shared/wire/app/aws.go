@@ -16,6 +16,7 @@ import (
 	s3objects "github.com/aurum-cdp/aurum/shared/adapter/s3"
 	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/http/api"
 	"github.com/aurum-cdp/aurum/shared/wire/settings"
 )
@@ -37,6 +38,12 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 	if err != nil {
 		return nil, aws.Config{}, fmt.Errorf("app: %w", err)
 	}
+	logger := NewLogger(os.Stdout)
+	pre, err := segment.ReadPrecompiled(s.SegmentsPath)
+	if err != nil {
+		// Never fatal: the segments compile from source, only slower.
+		logger.WarnContext(ctx, "app: precompiled segments ignored", "error", err.Error())
+	}
 	if s.Table == "" {
 		return nil, aws.Config{}, fmt.Errorf("app: AURUM_TABLE is not set")
 	}
@@ -48,11 +55,12 @@ func AWS(ctx context.Context, s Settings) (*Platform, aws.Config, error) {
 	// folds appended events into profiles (functions/fold).
 	st := dynamo.New(dynamodb.NewFromConfig(ac), s.Table, dynamo.Options{StreamOutbox: true, EventualReads: s.EventualReads})
 	parts := Parts{
-		Config:   cfg,
-		Store:    st,
-		Appender: st,
-		Secrets:  secrets.New(ssm.NewFromConfig(ac), secretsmanager.NewFromConfig(ac), nil),
-		Logger:   NewLogger(os.Stdout),
+		Config:      cfg,
+		Store:       st,
+		Appender:    st,
+		Precompiled: pre,
+		Secrets:     secrets.New(ssm.NewFromConfig(ac), secretsmanager.NewFromConfig(ac), nil),
+		Logger:      logger,
 		// One catalog write per instance per 500 rows or 30 s, not per
 		// request: DynamoDB units and contention on busy sources.
 		CatalogFlush: CatalogFlush{Rows: 500, MaxAge: 30 * time.Second},

@@ -30,7 +30,7 @@ func NewSegments(p Parts) (*Segments, error) {
 	if p.Config == nil || p.Store == nil {
 		return nil, fmt.Errorf("app: segments need a config and a store")
 	}
-	ev, err := segment.New(p.Config.Segments, p.Config.RFM, segment.Options{})
+	ev, err := segment.New(p.Config.Segments, p.Config.RFM, segment.Options{Precompiled: p.Precompiled})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

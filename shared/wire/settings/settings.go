@@ -22,6 +22,10 @@ type Settings struct {
 	// ConfigPath is AURUM_CONFIG, default aurum.yaml in the task root
 	// (the build copies it beside every bootstrap).
 	ConfigPath string
+	// SegmentsPath is AURUM_SEGMENTS, the segments compiled ahead of time
+	// (`aurum compile`), default aurum.segments.json beside the config;
+	// when missing, segments compile from source at cold start.
+	SegmentsPath string
 	// Table is AURUM_TABLE, the DynamoDB table.
 	Table string
 	// Bucket is AURUM_BUCKET, the drop bucket.
@@ -57,6 +61,7 @@ type Settings struct {
 func FromEnv() Settings {
 	s := Settings{
 		ConfigPath:       os.Getenv("AURUM_CONFIG"),
+		SegmentsPath:     os.Getenv("AURUM_SEGMENTS"),
 		Table:            os.Getenv("AURUM_TABLE"),
 		Bucket:           os.Getenv("AURUM_BUCKET"),
 		Bus:              os.Getenv("AURUM_BUS"),
@@ -72,6 +77,9 @@ func FromEnv() Settings {
 		if root := os.Getenv("LAMBDA_TASK_ROOT"); root != "" {
 			s.ConfigPath = filepath.Join(root, "aurum.yaml")
 		}
+	}
+	if s.SegmentsPath == "" {
+		s.SegmentsPath = filepath.Join(filepath.Dir(s.ConfigPath), "aurum.segments.json")
 	}
 	return s
 }
