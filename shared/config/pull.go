@@ -72,9 +72,10 @@ func (s *Source) KeyedByID() bool {
 
 var (
 	connectorPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-	// credentialWords mark option keys that name a credential (compared
-	// with the key lower-cased, without _ and -).
-	credentialWords = []string{"password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey", "credential"}
+	// credentialWords end the option keys that name a credential
+	// (compared with the key lower-cased, without _ and -): db_password,
+	// client_secret, apiKey, access_token; not token_url.
+	credentialWords = []string{"password", "passwd", "secret", "token", "apikey", "accesskey", "secretkey", "privatekey", "credential", "credentials"}
 	secretRefKeys   = []string{"env", "ssm", "secrets_manager", "sha256"}
 )
 
@@ -194,7 +195,7 @@ func secretRefOf(m map[string]any) (SecretRef, bool) {
 func credentialKey(key string) bool {
 	k := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(key))
 	for _, w := range credentialWords {
-		if strings.Contains(k, w) {
+		if strings.HasSuffix(k, w) {
 			return true
 		}
 	}

@@ -42,7 +42,7 @@ func TestValidatePull(t *testing.T) {
 		{"all keys", block("      connector: rest-api\n      schedule: 1d\n      batch: 10000\n" +
 			"      options:\n        table: contacts\n        limit: 3\n        tags: [a, b]\n" +
 			"        password: {secrets_manager: crm/db}\n        auth: {token: {env: CRM_TOKEN}}\n" +
-			"        url: https://api.example.com/v2\n"), nil},
+			"        url: https://api.example.com/v2\n        token_url: https://api.example.com/oauth\n        user: aurum\n"), nil},
 		{"missing block", pullConfig,
 			[]string{"6:5: sources[0].pull: missing; pull sources need pull:"}},
 		{"block on a file source", strings.Replace(block("      connector: postgres\n      schedule: 5m\n"), "kind: pull", "kind: file\n    format: jsonl", 1),

@@ -534,3 +534,33 @@ func TestSetTick(t *testing.T) {
 		t.Errorf("Close() = %v", err)
 	}
 }
+
+// cancelling stops the process (cancels the run's context) during Read.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) Read(ctx context.Context, _ string, _ int) (source.Batch, error) {
+	c.cancel()
+	return source.Batch{}, ctx.Err()
+}
+
+func TestShutdownReleasesTheSource(t *testing.T) {
+	cfg := testConfig(t, 2)
+	src, _ := cfg.Source(srcName)
+	m, err := mapping.New(cfg, srcName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newEmbedded(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := pull.New(srcName, *src.Pull, cancelling{cancel}, m,
+		pull.Deps{State: st, Ingester: pipeline.New(cfg, st, pipeline.Options{})}, pull.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := r.Tick(ctx, t0); !errors.Is(res.Err, context.Canceled) {
+		t.Fatalf("Tick() error = %v; want context.Canceled", res.Err)
+	}
+	if s := state(t, st); !s.Lease.IsZero() || s.Failures != 1 {
+		t.Errorf("state after shutdown = %+v; want the lease released and the failure recorded", s)
+	}
+}

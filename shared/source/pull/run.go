@@ -162,9 +162,11 @@ func (run *runState) commit(ctx context.Context, next State, last, more bool) er
 
 // fail records a failed run and releases the source; the checkpoint stays
 // at the last committed batch. When the state changed under the run (a
-// lost lease), the failure is only logged: another run owns the state.
+// lost lease), the failure is only logged: another run owns the state. A
+// cancelled context (shutdown) still releases the source.
 func (run *runState) fail(ctx context.Context, cause error) {
 	r := run.r
+	ctx = context.WithoutCancel(ctx)
 	msg := cause.Error()
 	if len(msg) > maxError {
 		msg = msg[:maxError]
