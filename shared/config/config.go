@@ -69,6 +69,7 @@ const (
 	KindAPI     = "api"
 	KindWebhook = "webhook"
 	KindBus     = "bus"
+	KindPull    = "pull"
 )
 
 // File formats.
@@ -160,7 +161,7 @@ const (
 
 // The accepted values of the enumerated keys, in documentation order.
 var (
-	kinds       = []string{KindFile, KindAPI, KindWebhook, KindBus}
+	kinds       = []string{KindFile, KindAPI, KindWebhook, KindBus, KindPull}
 	formats     = []string{FormatCSV, FormatJSONL}
 	normalizers = []string{NormalizerEmail, NormalizerPhone, NormalizerID, NormalizerLower, NormalizerDigits}
 	fieldTypes  = []string{TypeString, TypeName, TypeEmail, TypePhone, TypeDate, TypeTimestamp, TypeCountry, TypeBool, TypeNumber, TypeInteger}
@@ -176,8 +177,9 @@ var (
 type Source struct {
 	// Name is unique; file drops land under sources/<name>/.
 	Name string `yaml:"name" json:"name" jsonschema:"pattern=^[a-z][a-z0-9_-]*$"`
-	// Kind is file (S3 drops), api (Segment tracking API), webhook or bus.
-	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=file,enum=api,enum=webhook,enum=bus"`
+	// Kind is file (S3 drops), api (Segment tracking API), webhook, bus or
+	// pull (a connector read on a schedule).
+	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=file,enum=api,enum=webhook,enum=bus,enum=pull"`
 	// Format of file sources: csv or jsonl (gzip is detected).
 	Format string `yaml:"format,omitempty" json:"format,omitempty" jsonschema:"enum=csv,enum=jsonl"`
 	// CSV options for format csv.
@@ -200,6 +202,9 @@ type Source struct {
 	// Webhook configures a webhook source: how requests are verified and
 	// where the event id and the items are.
 	Webhook *WebhookSource `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+	// Pull configures a pull source: its connector, schedule, batch size
+	// and the connector's options.
+	Pull *Pull `yaml:"pull,omitempty" json:"pull,omitempty"`
 	// Mapping maps input fields to the record.
 	Mapping Mapping `yaml:"mapping,omitempty" json:"mapping,omitempty"`
 }

@@ -11,7 +11,7 @@ import (
 
 // Error is one problem in a configuration file. It prints as
 //
-//	aurum.yaml:12:11: sources[1].kind: "fil" is not one of file, api, webhook, bus
+//	aurum.yaml:12:11: sources[1].kind: "fil" is not one of file, api, webhook, bus, pull
 //
 // Line and Column point at the offending value; at the key for unknown keys
 // and empty values; at the enclosing mapping for missing keys. They are 0

@@ -432,11 +432,11 @@ func TestErrorsAPI(t *testing.T) {
 	if !errors.As(err, &errs) || len(errs) != 1 {
 		t.Fatalf("errors.As(%v, *Errors) = %v; want one error", err, errs)
 	}
-	want := &Error{File: "conf/aurum.yaml", Line: 7, Column: 11, Path: "sources[0].kind", Msg: `"fil" is not one of file, api, webhook, bus`}
+	want := &Error{File: "conf/aurum.yaml", Line: 7, Column: 11, Path: "sources[0].kind", Msg: `"fil" is not one of file, api, webhook, bus, pull`}
 	if *errs[0] != *want {
 		t.Errorf("errs[0] = %+v; want %+v", errs[0], want)
 	}
-	if got, want := err.Error(), `conf/aurum.yaml:7:11: sources[0].kind: "fil" is not one of file, api, webhook, bus`; got != want {
+	if got, want := err.Error(), `conf/aurum.yaml:7:11: sources[0].kind: "fil" is not one of file, api, webhook, bus, pull`; got != want {
 		t.Errorf("Error() = %q; want %q", got, want)
 	}
 }

@@ -8,17 +8,22 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"reflect"
 	"strings"
 
 	"github.com/invopop/jsonschema"
 )
 
-// configSource is the source of the types, embedded so that Schema can use
-// their doc comments as descriptions without the source tree at hand.
-//
-//go:embed config.go
-var configSource []byte
+// configSource and pullSource are the sources of the types, embedded so
+// that Schema can use their doc comments as descriptions without the
+// source tree at hand.
+var (
+	//go:embed config.go
+	configSource []byte
+	//go:embed pull.go
+	pullSource []byte
+)
 
 // Schema returns a JSON Schema (draft 2020-12) of aurum.yaml, generated from
 // the Go types: yaml keys as property names, doc comments as descriptions,
@@ -27,9 +32,13 @@ var configSource []byte
 // (cross-references, uniqueness, regions, ...). docs/aurum.schema.json is
 // its committed output.
 func Schema() ([]byte, error) {
-	comments, err := typeComments(reflect.TypeFor[Config]().PkgPath(), configSource)
-	if err != nil {
-		return nil, fmt.Errorf("config: schema: %w", err)
+	comments := make(map[string]string)
+	for _, src := range [][]byte{configSource, pullSource} {
+		m, err := typeComments(reflect.TypeFor[Config]().PkgPath(), src)
+		if err != nil {
+			return nil, fmt.Errorf("config: schema: %w", err)
+		}
+		maps.Copy(comments, m)
 	}
 	r := &jsonschema.Reflector{
 		FieldNameTag:   "yaml",

@@ -46,7 +46,7 @@ func TestSchemaDescriptions(t *testing.T) {
 	// Doc comments of a type, a field and a wrapped field comment.
 	for _, want := range []string{
 		`"description": "Source declares one source of customer data."`,
-		`"description": "Kind is file (S3 drops), api (Segment tracking API), webhook or bus."`,
+		`"description": "Kind is file (S3 drops), api (Segment tracking API), webhook, bus or pull (a connector read on a schedule)."`,
 		`"description": "Region is the default phone region (ISO 3166-1 alpha-2, e.g. GB) for numbers written without a country code."`,
 	} {
 		if !bytes.Contains(got, []byte(want)) {

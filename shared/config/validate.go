@@ -274,7 +274,7 @@ func (v *validator) source(p string, src *Source, seen map[string]string) {
 		if len(src.WriteKeys) == 0 {
 			v.errorf(p+".write_keys", "missing; api sources need at least one write key")
 		}
-	case KindFile, KindBus:
+	case KindFile, KindBus, KindPull:
 		if len(src.WriteKeys) > 0 {
 			v.errorf(p+".write_keys", "apply only to api and webhook sources")
 		}
@@ -283,6 +283,7 @@ func (v *validator) source(p string, src *Source, seen map[string]string) {
 		v.secretRef(indexPath(p+".write_keys", j), &src.WriteKeys[j])
 	}
 	v.webhookSource(p, src)
+	v.pullSource(p, src)
 
 	v.mapping(p+".mapping", src)
 }

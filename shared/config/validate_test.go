@@ -93,9 +93,9 @@ func TestValidateRules(t *testing.T) {
 			return base + "  - name: crm\n    kind: bus\n"
 		}, []string{`9:11: sources[1].name: duplicate source name "crm"; first declared at line 6`}},
 		{"kind unknown", func(t *testing.T) string { return replace(t, "kind: file", "kind: fil") },
-			[]string{`7:11: sources[0].kind: "fil" is not one of file, api, webhook, bus`}},
+			[]string{`7:11: sources[0].kind: "fil" is not one of file, api, webhook, bus, pull`}},
 		{"kind missing", func(t *testing.T) string { return replace(t, "    kind: file\n", "") },
-			[]string{"6:5: sources[0].kind: missing; expected one of file, api, webhook, bus"}},
+			[]string{"6:5: sources[0].kind: missing; expected one of file, api, webhook, bus, pull"}},
 		{"file source without format", func(t *testing.T) string { return replace(t, "    format: csv\n", "") },
 			[]string{"6:5: sources[0].format: missing; file sources need format csv or jsonl"}},
 		{"format unknown", func(t *testing.T) string { return replace(t, "format: csv", "format: xml") },
@@ -365,7 +365,7 @@ func TestMultipleErrors(t *testing.T) {
 		"testdata/invalid.yaml:2:10: version: 3 is not supported; expected 1",
 		`testdata/invalid.yaml:5:17: identifiers[0].normalizer: "mail" is not one of email, phone, id, lower, digits`,
 		`testdata/invalid.yaml:9:11: sources[0].name: "CRM export" must match ^[a-z][a-z0-9_-]*$ (a lower-case letter, then lower-case letters, digits, _ or -)`,
-		`testdata/invalid.yaml:10:11: sources[0].kind: "fil" is not one of file, api, webhook, bus`,
+		`testdata/invalid.yaml:10:11: sources[0].kind: "fil" is not one of file, api, webhook, bus, pull`,
 		`testdata/invalid.yaml:14:17: sources[0].mapping.identifiers[0].type: "phone" is not a declared identifier type; declared: email`,
 		"testdata/invalid.yaml:16:5: sources[1].write_keys: missing; api sources need at least one write key",
 		`testdata/invalid.yaml:22:28: identity.rules[0].identifiers[1]: "customer_id" is not a declared identifier type; declared: email`,
@@ -404,7 +404,7 @@ func TestValidateGo(t *testing.T) {
 		t.Fatalf("Validate(bad) = %v; want Errors", err)
 	}
 	want := []string{
-		`sources[0].kind: "fil" is not one of file, api, webhook, bus`,
+		`sources[0].kind: "fil" is not one of file, api, webhook, bus, pull`,
 		"sources[1].name: duplicate source name \"crm\"; first declared at sources[0].name",
 		"sources[1].write_keys: missing; api sources need at least one write key",
 	}

@@ -160,7 +160,7 @@ func New(cfg *config.Config, st Store, opts Options) *Pipeline {
 	}
 	p.byID = map[string]bool{}
 	for _, s := range cfg.Sources {
-		p.byID[s.Name] = s.Kind != config.KindFile
+		p.byID[s.Name] = s.KeyedByID()
 	}
 	if p.clock == nil {
 		p.clock = time.Now

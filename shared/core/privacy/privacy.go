@@ -118,7 +118,7 @@ func New(cfg *config.Config, st Store, opts Options) (*Service, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	for _, src := range cfg.Sources {
-		s.byID[src.Name] = src.Kind != config.KindFile
+		s.byID[src.Name] = src.KeyedByID()
 	}
 	s.suppress = cfg.Privacy != nil && cfg.Privacy.SuppressErased
 	return s, nil

@@ -79,7 +79,8 @@ func DynamoScan(st store.Store, o dynamo.ScanOptions) func(ctx context.Context) 
 // index at the tick's time (an EventBridge schedule's "time"; now when
 // absent) and, with an rfm block in the configuration, recomputes the RFM
 // thresholds when they are older than rfm.refresh (one item read when they
-// are fresh; a profile scan when not).
+// are fresh; a profile scan when not). It also runs the due pull sources
+// (PullDue).
 func (p *Platform) Sweep(ctx context.Context, ev SweepEvent) (segment.SweepResult, error) {
 	at := ev.Time
 	if at.IsZero() {
@@ -87,6 +88,9 @@ func (p *Platform) Sweep(ctx context.Context, ev SweepEvent) (segment.SweepResul
 	}
 	res, err := p.Segments.Scheduler.Sweep(ctx, at)
 	if err != nil {
+		return res, err
+	}
+	if _, err := p.PullDue(ctx, at); err != nil {
 		return res, err
 	}
 	scan := p.Scan

@@ -198,6 +198,9 @@ func Run(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	if err := startPulls(ctx, &wg, p, o.Out, o.Logger); err != nil {
+		return err
+	}
 	errc := make(chan error, 6)
 	wg.Add(6)
 	go func() { defer wg.Done(); errc <- drop.Run(ctx) }()
