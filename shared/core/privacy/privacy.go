@@ -81,8 +81,11 @@ type Config struct {
 	Privacy *config.Privacy
 }
 
-// ConfigOf returns the part of cfg a Service uses.
+// ConfigOf returns the part of cfg a Service uses (nil: none).
 func ConfigOf(cfg *config.Config) Config {
+	if cfg == nil {
+		return Config{}
+	}
 	return Config{Sources: cfg.Sources, Privacy: cfg.Privacy}
 }
 
