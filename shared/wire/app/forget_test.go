@@ -90,6 +90,51 @@ func TestEveryItemKindIsClaimed(t *testing.T) {
 	}
 	ctx := t.Context()
 	cfgPath := confConfig(t)
+	data, zoe := confRunLocal(t, cfgPath)
+	p, st := confPlatform(t, data, cfgPath)
+	confExercise(t, p, st)
+
+	live, err := st.Profile(ctx, zoe.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := confUnmerge(t, p, live)
+	svc, err := p.Privacy(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := svc.Export(ctx, split.ProfileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marks := confTraces(t, st, x, split)
+	t.Logf("%d traces of the person, e.g. %v", len(marks), marks[:min(len(marks), 8)])
+	if n := confCountTraces(t, st, marks, false); n == 0 {
+		t.Fatalf("no item mentions the person before erasure; the scan proves nothing")
+	}
+	kinds := confItemKinds(t, st) // some go with the person: count them now
+	res, err := svc.Erase(ctx, split.ProfileID)
+	if err != nil {
+		t.Fatalf("Erase() = %v", err)
+	}
+	if res.Suppressed == 0 {
+		t.Errorf("Erase() = %+v; want identifiers suppressed (privacy.suppress_erased)", res)
+	}
+	for k, n := range confItemKinds(t, st) {
+		kinds[k] = max(kinds[k], n)
+	}
+	confCheckClaimed(t, kinds, app.Forgetters(p.Config, p.Identity))
+	if n := confCountTraces(t, st, marks, true); n > 0 {
+		t.Errorf("%d items still mention the erased person", n)
+	}
+}
+
+// confRunLocal runs local mode on the configuration at cfgPath and the
+// sample data until the files are loaded and a few tracking calls went
+// through the bus, stops it and returns its data folder and the profile
+// of Zoë Dubois (in all five sources).
+func confRunLocal(t *testing.T, cfgPath string) (string, profile.Profile) {
+	t.Helper()
 	var seen sync.Map // detail-type or event name → true
 	observe := func(_ context.Context, env events.Envelope) error {
 		seen.Store(env.DetailType, true)
@@ -133,12 +178,18 @@ func TestEveryItemKindIsClaimed(t *testing.T) {
 		return checkout && fired
 	})
 	lm.Stop(t) // drains the outbox and the bus
+	return lm.Data, zoe
+}
 
-	st, err := embedded.Open(filepath.Join(lm.Data, "aurum.db"), embedded.Options{NoSync: true})
+// confPlatform opens the store local mode left in data and wires a
+// platform on it.
+func confPlatform(t *testing.T, data, cfgPath string) (*app.Platform, *embedded.Store) {
+	t.Helper()
+	st, err := embedded.Open(filepath.Join(data, "aurum.db"), embedded.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -149,40 +200,15 @@ func TestEveryItemKindIsClaimed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	confExercise(t, p, st)
+	return p, st
+}
 
-	live, err := st.Profile(ctx, zoe.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	split := confUnmerge(t, p, live)
-	svc, err := p.Privacy(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := svc.Export(ctx, split.ProfileID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	marks := confTraces(t, st, x, split)
-	t.Logf("%d traces of the person, e.g. %v", len(marks), marks[:min(len(marks), 8)])
-	if n := confCountTraces(t, st, marks, false); n == 0 {
-		t.Fatalf("no item mentions the person before erasure; the scan proves nothing")
-	}
-	kinds := confItemKinds(t, st) // some go with the person: count them now
-	res, err := svc.Erase(ctx, split.ProfileID)
-	if err != nil {
-		t.Fatalf("Erase() = %v", err)
-	}
-	if res.Suppressed == 0 {
-		t.Errorf("Erase() = %+v; want identifiers suppressed (privacy.suppress_erased)", res)
-	}
-
-	for k, n := range confItemKinds(t, st) {
-		kinds[k] = max(kinds[k], n)
-	}
+// confCheckClaimed fails for every kind of kinds (kind → items) that no
+// Forgetter of fs claims.
+func confCheckClaimed(t *testing.T, kinds map[string]int, fs []store.Forgetter) {
+	t.Helper()
 	t.Logf("item kinds in the store: %v", kinds)
-	claims, err := store.Claims(app.Forgetters(cfg, p.Identity))
+	claims, err := store.Claims(fs)
 	if err != nil {
 		t.Fatalf("app.Forgetters: %v", err)
 	}
@@ -198,9 +224,6 @@ func TestEveryItemKindIsClaimed(t *testing.T) {
 		if _, ok := kinds[k]; !ok {
 			t.Logf("claimed kind %s does not occur in this run", k)
 		}
-	}
-	if n := confCountTraces(t, st, marks, true); n > 0 {
-		t.Errorf("%d items still mention the erased person", n)
 	}
 }
 
