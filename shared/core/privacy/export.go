@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,12 +23,43 @@ type Export struct {
 	// under.
 	Records []held          `json:"records"`
 	Events  []profile.Event `json:"events"`
-	// Segments are the current memberships (segment id → entered at).
-	Segments map[string]time.Time `json:"segments"`
-	// SegmentHistory lists membership transitions, oldest first.
-	SegmentHistory []json.RawMessage `json:"segment_history"`
-	// Merges are the merge ledger entries.
-	Merges []json.RawMessage `json:"merges"`
+	// Sections are the forgetters' parts of the document
+	// (store.Forgetter.Export), members of the JSON object next to the
+	// fields above. With the registry of shared/wire/app: "segments"
+	// (segment id → entered at), "segment_history" (membership
+	// transitions, oldest first) and "merges" (merge ledger entries).
+	Sections map[string]any `json:"-"`
+}
+
+// coreMembers are the JSON members of Export's own fields; no section
+// may take their names.
+var coreMembers = []string{"exported_at", "profile", "profile_ids", "records", "events"}
+
+// MarshalJSON writes Export's fields, then its sections in name order.
+func (x Export) MarshalJSON() ([]byte, error) {
+	type plain Export
+	b, err := json.Marshal(plain(x))
+	if err != nil || len(x.Sections) == 0 {
+		return b, err
+	}
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1]) // without the closing brace
+	for _, name := range slices.Sorted(maps.Keys(x.Sections)) {
+		k, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(x.Sections[name])
+		if err != nil {
+			return nil, fmt.Errorf("privacy: export section %s: %w", name, err)
+		}
+		buf.WriteByte(',')
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // maxExportEvents bounds the events of an export.
@@ -41,14 +73,12 @@ func (s *Service) Export(ctx context.Context, id string) (Export, error) {
 		return Export{}, fmt.Errorf("privacy: export: %w", err)
 	}
 	x := Export{
-		ExportedAt:     s.clock().UTC(),
-		Profile:        ps.profile,
-		ProfileIDs:     ps.ids,
-		Records:        ps.records,
-		Events:         []profile.Event{},
-		Segments:       ps.profile.Segments,
-		SegmentHistory: []json.RawMessage{},
-		Merges:         []json.RawMessage{},
+		ExportedAt: s.clock().UTC(),
+		Profile:    ps.profile,
+		ProfileIDs: ps.ids,
+		Records:    ps.records,
+		Events:     []profile.Event{},
+		Sections:   map[string]any{},
 	}
 	if x.Records == nil {
 		x.Records = []held{}
@@ -65,14 +95,17 @@ func (s *Service) Export(ctx context.Context, id string) (Export, error) {
 		}
 		cursor = next
 	}
-	for _, it := range ps.history {
-		if json.Valid(it.Value) {
-			x.SegmentHistory = append(x.SegmentHistory, it.Value)
+	subj := ps.subject()
+	for _, f := range s.forgetters {
+		secs, err := f.Export(ctx, s.st, subj)
+		if err != nil {
+			return Export{}, fmt.Errorf("privacy: export: %w", err)
 		}
-	}
-	for _, it := range ps.ledger {
-		if json.Valid(it.Value) {
-			x.Merges = append(x.Merges, it.Value)
+		for name, v := range secs {
+			if _, dup := x.Sections[name]; dup || slices.Contains(coreMembers, name) {
+				return Export{}, fmt.Errorf("privacy: export: section %q of %T is taken", name, f)
+			}
+			x.Sections[name] = v
 		}
 	}
 	return x, nil

@@ -4,33 +4,30 @@
 // (Erase), optionally remembering the erased identifiers, hashed, so that
 // replayed old data cannot re-create them (Suppressor).
 //
-// A person is a live profile and every profile merged into it. Erase
-// plans what belongs to them by reading, never scanning:
+// A person is a live profile and every profile merged into it. Privacy
+// plans what is its own by reading, never scanning:
 //
 //   - records: identity's record index (id.rec: Key profile id, Sort
 //     record key, Value the idempotency keys the record was committed
 //     with), the provenance of the profile's attributes and tallies, and
 //     the merge ledger;
 //   - identifiers: the profile's and its records';
-//   - items: the merge ledger (id.ledger), the block index entries of each
-//     record (id.block, from the identity engine's keys), identity's
-//     per-profile and per-identifier items (id.rec, id.apart, id.fp,
-//     id.top, id.moved), segment history, member, due and RFM-free items
-//     (seg.hist, seg.member, seg.due; live counts are decremented),
-//     trigger caps and unless markers (trg.cap, trg.unless) and local
-//     pending firings (trg.pending);
 //   - idempotency keys: from the record index; for records it lists
 //     without keys, the keys the pipeline derives (msg/... for message
 //     sources, ContentKey for files, best effort).
 //
-// Before that, catalog.Forget removes the data catalog's samples and top
-// values that came from the person's records (the catalog remembers a
-// hash of each value's record keys). The store's Eraser then deletes all
-// of it, with the profile bodies,
-// redirects, events index and pending outbox events naming the profiles,
-// and records a ProfileDeleted event. Events already published to the
-// bus, trigger firings already delivered (trg.fired holds ids and states
-// only and expires) and data copied out of Aurum are beyond its reach.
+// Everything else a person leaves in generic store items belongs to the
+// package that wrote it: each such package implements store.Forgetter,
+// saying which item kinds it owns, which items of the person (a
+// store.Subject) to delete, what side work comes first (segments are
+// left and their counts decremented, the catalog forgets samples) and
+// which sections it adds to the export. The Service iterates the
+// registry it is given (filled in shared/wire/app). The store's Eraser
+// then deletes all of it, with the profile bodies, redirects, events
+// index and pending outbox events naming the profiles, and records a
+// ProfileDeleted event. Events already published to the bus, trigger
+// deliveries already made and data copied out of Aurum are beyond its
+// reach.
 package privacy
 
 import (
@@ -41,34 +38,26 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
-	"github.com/aurum-cdp/aurum/shared/core/catalog"
 	"github.com/aurum-cdp/aurum/shared/core/identity"
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
-	"github.com/aurum-cdp/aurum/shared/core/segment"
-	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
-// Item kinds of package privacy.
+// Item kinds of package privacy (claimed by Suppressions).
 //
 //	pv.supp  key SuppressionKey(id)  sort "s"                     value {"at":...}
 const (
 	KindSuppressed = "pv.supp"
 	suppressedSort = "s"
 )
-
-// pendingKey is the key of the local trigger scheduler's pending firings
-// (trigger.StoreScheduler).
-const pendingKey = "all"
 
 // Store is what the service needs of a store: reads, commits and erasure.
 type Store interface {
@@ -79,6 +68,25 @@ type Store interface {
 	Items(ctx context.Context, kind, key, from, to string, limit int, cursor string) ([]store.Item, string, error)
 	Commit(ctx context.Context, changes ...store.Change) error
 	store.Eraser
+}
+
+// Config is the part of the configuration a Service uses.
+type Config struct {
+	// Sources are the configured sources: records of message sources
+	// (every kind but file) are de-duplicated on their id, which the
+	// idempotency keys derived for records missing from the record index
+	// follow.
+	Sources []config.Source
+	// Privacy is the privacy block (nil: defaults).
+	Privacy *config.Privacy
+}
+
+// ConfigOf returns the part of cfg a Service uses (nil: none).
+func ConfigOf(cfg *config.Config) Config {
+	if cfg == nil {
+		return Config{}
+	}
+	return Config{Sources: cfg.Sources, Privacy: cfg.Privacy}
 }
 
 // Options tune a Service.
@@ -92,25 +100,25 @@ type Options struct {
 // Service plans and runs exports and erasures. It is safe for concurrent
 // use.
 type Service struct {
-	cfg      *config.Config
-	st       Store
-	eng      *identity.Engine
-	clock    func() time.Time
-	log      *slog.Logger
-	byID     map[string]bool // message sources, de-duplicated on record id
-	suppress bool
+	st         Store
+	forgetters []store.Forgetter
+	clock      func() time.Time
+	log        *slog.Logger
+	byID       map[string]bool // message sources, de-duplicated on record id
+	suppress   bool
 }
 
-// New returns a service over st for the configuration cfg.
-func New(cfg *config.Config, st Store, opts Options) (*Service, error) {
-	if cfg == nil || st == nil {
-		return nil, fmt.Errorf("privacy: a service needs a config and a store")
+// New returns a service over st. forgetters are the packages that keep
+// generic items (the registry of shared/wire/app); an item kind claimed
+// twice is an error.
+func New(cfg Config, st Store, forgetters []store.Forgetter, opts Options) (*Service, error) {
+	if st == nil {
+		return nil, fmt.Errorf("privacy: a service needs a store")
 	}
-	eng, err := identity.New(cfg)
-	if err != nil {
+	if _, err := store.Claims(forgetters); err != nil {
 		return nil, fmt.Errorf("privacy: %w", err)
 	}
-	s := &Service{cfg: cfg, st: st, eng: eng, clock: opts.Clock, log: opts.Logger, byID: map[string]bool{}}
+	s := &Service{st: st, forgetters: slices.Clone(forgetters), clock: opts.Clock, log: opts.Logger, byID: map[string]bool{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -124,16 +132,22 @@ func New(cfg *config.Config, st Store, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// person is everything planned about one person.
+// person is everything privacy plans about one person itself.
 type person struct {
-	profile   profile.Profile
-	ids       []string // live id first, then merged ids
-	records   []held   // in record key order
-	keys      map[string][]string
-	ledger    []store.Item
-	history   []store.Item
-	idents    []profile.Identifier
-	indexRefs []store.ItemRef
+	profile profile.Profile
+	ids     []string // live id first, then merged ids
+	records []held   // in record key order
+	keys    map[string][]string
+	idents  []profile.Identifier
+}
+
+// subject is the person as the forgetters see them.
+func (ps *person) subject() store.Subject {
+	s := store.Subject{Profile: ps.profile, ProfileIDs: ps.ids, Identifiers: ps.idents}
+	for _, h := range ps.records {
+		s.Records = append(s.Records, h.Record)
+	}
+	return s
 }
 
 // held is one record of the person.
@@ -142,25 +156,8 @@ type held struct {
 	ProfileID string         `json:"profile_id"`
 }
 
-// pageSize is the page of Items and Events reads.
+// pageSize is the page of Events reads.
 const pageSize = 500
-
-// allItems reads every item of (kind, key).
-func (s *Service) allItems(ctx context.Context, kind, key string) ([]store.Item, error) {
-	var out []store.Item
-	cursor := ""
-	for {
-		its, next, err := s.st.Items(ctx, kind, key, "", "", pageSize, cursor)
-		if err != nil {
-			return nil, fmt.Errorf("read %s items: %w", kind, err)
-		}
-		out = append(out, its...)
-		if next == "" {
-			return out, nil
-		}
-		cursor = next
-	}
-}
 
 // load plans what belongs to the person profile id resolves to. A
 // missing or erased profile is fault.ErrNotFound.
@@ -176,18 +173,28 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 			ps.ids = append(ps.ids, m)
 		}
 	}
-	mine := map[string]bool{}
-	for _, pid := range ps.ids {
-		mine[pid] = true
+	refs, err := s.recordKeys(ctx, ps)
+	if err != nil {
+		return nil, err
 	}
-	refs := map[string]bool{} // record keys
+	if err := s.loadRecords(ctx, ps, refs); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// recordKeys lists the keys of the records that may be the person's:
+// those of the record index under each of their ids (whose idempotency
+// keys it notes), of the merge ledger, and of the profile's provenance.
+func (s *Service) recordKeys(ctx context.Context, ps *person) ([]string, error) {
+	refs := map[string]bool{}
 	addRef := func(k string) {
 		if _, _, ok := splitRecordKey(k); ok {
 			refs[k] = true
 		}
 	}
 	for _, pid := range ps.ids {
-		its, err := s.allItems(ctx, identity.ItemRecords, pid)
+		its, err := store.AllItems(ctx, s.st, identity.ItemRecords, pid)
 		if err != nil {
 			return nil, err
 		}
@@ -197,9 +204,8 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 			if json.Unmarshal(it.Value, &v) == nil {
 				ps.keys[it.Sort] = append(ps.keys[it.Sort], v.Keys...)
 			}
-			ps.indexRefs = append(ps.indexRefs, store.ItemRef{Kind: it.Kind, Key: it.Key, Sort: it.Sort})
 		}
-		ledger, err := s.allItems(ctx, identity.ItemLedger, pid)
+		ledger, err := store.AllItems(ctx, s.st, identity.ItemLedger, pid)
 		if err != nil {
 			return nil, err
 		}
@@ -209,21 +215,26 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 				addRef(e.Record)
 			}
 		}
-		ps.ledger = append(ps.ledger, ledger...)
-		hist, err := s.allItems(ctx, segment.KindHistory, pid)
-		if err != nil {
-			return nil, err
-		}
-		ps.history = append(ps.history, hist...)
 	}
-	for _, a := range p.Attributes {
+	for _, a := range ps.profile.Attributes {
 		addRef(a.Source + "/" + a.RecordID)
 	}
-	for _, ts := range p.Tallies {
+	for _, ts := range ps.profile.Tallies {
 		for _, t := range ts {
 			addRef(t.Last.Source + "/" + t.Last.RecordID)
 		}
 	}
+	keys := make([]string, 0, len(refs))
+	for k := range refs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// loadRecords reads the records of keys that still belong to the person,
+// and collects the identifiers of the profile and of those records.
+func (s *Service) loadRecords(ctx context.Context, ps *person, keys []string) error {
 	seen := map[profile.Identifier]bool{}
 	addID := func(id profile.Identifier) {
 		if !seen[id] {
@@ -231,14 +242,9 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 			ps.idents = append(ps.idents, id)
 		}
 	}
-	for _, id := range p.Identifiers {
+	for _, id := range ps.profile.Identifiers {
 		addID(id)
 	}
-	keys := make([]string, 0, len(refs))
-	for k := range refs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	for _, k := range keys {
 		src, rid, _ := splitRecordKey(k)
 		rec, owner, err := s.st.Record(ctx, src, rid)
@@ -246,9 +252,9 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
+			return fmt.Errorf("read record: %w", err)
 		}
-		if !mine[owner] {
+		if !slices.Contains(ps.ids, owner) {
 			continue // another person's record (it moved)
 		}
 		ps.records = append(ps.records, held{Record: rec, ProfileID: owner})
@@ -256,7 +262,7 @@ func (s *Service) load(ctx context.Context, id string) (*person, error) {
 			addID(id)
 		}
 	}
-	return ps, nil
+	return nil
 }
 
 // splitRecordKey splits "source/id"; source names hold no slash.
@@ -284,9 +290,16 @@ func (s *Service) Erase(ctx context.Context, id string) (Erased, error) {
 	}
 	now := s.clock().UTC()
 	live := ps.profile.ID
-	if err := s.leaveSegments(ctx, ps); err != nil {
-		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
+	res := Erased{ProfileID: live}
+	if s.suppress {
+		// Suppress first: data replayed while the erasure runs is dropped.
+		if res.Suppressed, err = s.suppressAll(ctx, ps.idents, now); err != nil {
+			return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
+		}
 	}
+	// The forgetters' side work (segments left, catalog samples forgotten)
+	// comes before the profile goes: a failure leaves the profile, so the
+	// erasure is retried, and side work is idempotent.
 	plan, err := s.plan(ctx, ps)
 	if err != nil {
 		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
@@ -298,85 +311,44 @@ func (s *Service) Erase(ctx context.Context, id string) (Erased, error) {
 		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
 	}
 	plan.Outbox = []events.Envelope{ev}
-	res := Erased{ProfileID: live}
-	if s.suppress {
-		// Suppress first: data replayed while the erasure runs is dropped.
-		var ch store.Change
-		val := []byte(`{"at":"` + now.Format(time.RFC3339) + `"}`)
-		done := map[string]bool{}
-		for _, idf := range ps.idents {
-			k := SuppressionKey(idf)
-			if done[k] {
-				continue
-			}
-			done[k] = true
-			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: KindSuppressed, Key: k, Sort: suppressedSort, Value: val}})
-		}
-		for start := 0; start < len(ch.Items); start += 50 {
-			part := store.Change{Items: ch.Items[start:min(start+50, len(ch.Items))]}
-			if err := s.st.Commit(ctx, part); err != nil {
-				return Erased{}, fmt.Errorf("privacy: erase %s: suppress identifiers: %w", live, err)
-			}
-		}
-		res.Suppressed = len(ch.Items)
-	}
-	// The catalog's samples and top values of the person's records go
-	// before the profile: a failure leaves the profile, so the erasure is
-	// retried, and Forget is idempotent.
-	keys := make([]string, 0, len(ps.records))
-	for _, h := range ps.records {
-		keys = append(keys, h.Record.Key())
-	}
-	forgotten, err := catalog.Forget(ctx, s.st, keys)
-	if err != nil {
-		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
-	}
 	n, err := s.st.Erase(ctx, plan)
 	if err != nil {
 		return Erased{}, fmt.Errorf("privacy: erase %s: %w", live, err)
 	}
 	res.Counts = n
 	s.log.InfoContext(ctx, "privacy: profile erased", "profile_id", live, "records", n.Records,
-		"identifiers", n.Identifiers, "events", n.Events, "items", n.Items, "suppressed", res.Suppressed,
-		"catalog_values", forgotten)
+		"identifiers", n.Identifiers, "events", n.Events, "items", n.Items, "suppressed", res.Suppressed)
 	return res, nil
 }
 
-// leaveSegments removes the person's member items and decrements the
-// live counts of the segments they are in, one change per segment that
-// holds only if the member item is still there (so a retry never counts
-// twice).
-func (s *Service) leaveSegments(ctx context.Context, ps *person) error {
-	pid := ps.profile.ID
-	shard := segment.Shard(pid)
-	for _, seg := range slices.Sorted(maps.Keys(ps.profile.Segments)) {
-		mk := seg + "|" + shard
-		it, err := s.st.Item(ctx, segment.KindMember, mk, pid)
-		if errors.Is(err, fault.ErrNotFound) {
+// suppressAll puts the identifiers on the suppression list and returns
+// how many distinct ones it wrote.
+func (s *Service) suppressAll(ctx context.Context, ids []profile.Identifier, now time.Time) (int, error) {
+	var writes []store.ItemWrite
+	val := []byte(`{"at":"` + now.Format(time.RFC3339) + `"}`)
+	done := map[string]bool{}
+	for _, idf := range ids {
+		k := SuppressionKey(idf)
+		if done[k] {
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("read membership of segment %s: %w", seg, err)
-		}
-		err = s.st.Commit(ctx, store.Change{Items: []store.ItemWrite{
-			{Op: store.ItemDelete, ExpectVersion: it.Version, Item: store.Item{Kind: segment.KindMember, Key: mk, Sort: pid}},
-			{Op: store.ItemAdd, Item: store.Item{Kind: segment.KindCount, Key: seg, Sort: shard, N: -1}},
-		}})
-		if err != nil && !errors.Is(err, fault.ErrConflict) {
-			return fmt.Errorf("leave segment %s: %w", seg, err)
+		done[k] = true
+		writes = append(writes, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: KindSuppressed, Key: k, Sort: suppressedSort, Value: val}})
+	}
+	for start := 0; start < len(writes); start += 50 {
+		part := store.Change{Items: writes[start:min(start+50, len(writes))]}
+		if err := s.st.Commit(ctx, part); err != nil {
+			return 0, fmt.Errorf("suppress identifiers: %w", err)
 		}
 	}
-	return nil
+	return len(writes), nil
 }
 
-// plan turns a person into a store.Erasure.
+// plan turns a person into a store.Erasure: privacy's own part (profiles,
+// records, identifiers, idempotency keys), then every forgetter's items,
+// then every forgetter's index items.
 func (s *Service) plan(ctx context.Context, ps *person) (store.Erasure, error) {
 	e := store.Erasure{ProfileIDs: ps.ids, Identifiers: ps.idents}
-	add := func(kind, key, sort string) {
-		if kind != "" && key != "" && sort != "" {
-			e.Items = append(e.Items, store.ItemRef{Kind: kind, Key: key, Sort: sort})
-		}
-	}
 	for _, h := range ps.records {
 		r := h.Record
 		e.Records = append(e.Records, store.RecordRef{Source: r.Source, ID: r.ID})
@@ -385,74 +357,29 @@ func (s *Service) plan(ctx context.Context, ps *person) (store.Erasure, error) {
 			keys = s.derivedKeys(r)
 		}
 		e.Keys = append(e.Keys, keys...)
-		for _, k := range s.eng.Keys(r) {
-			add(identity.ItemBlock, identity.BlockKey(k), r.Key())
-		}
 	}
-	for _, it := range ps.ledger {
-		add(it.Kind, it.Key, it.Sort)
-	}
-	for _, it := range ps.history {
-		add(it.Kind, it.Key, it.Sort)
-	}
-	for _, id := range ps.idents {
-		add(identity.ItemFingerprints, identity.IdentifierKey(id), identity.FingerprintSrt)
-	}
-	segIDs := make([]string, 0, len(s.cfg.Segments))
-	for _, sg := range s.cfg.Segments {
-		segIDs = append(segIDs, sg.ID)
-	}
-	for _, pid := range ps.ids {
-		shard := segment.Shard(pid)
-		for _, seg := range segIDs {
-			add(segment.KindMember, seg+"|"+shard, pid)
-		}
-		add(identity.ItemMoved, pid, identity.MovedSort)
-		apart, err := s.allItems(ctx, identity.ItemApart, pid)
+	subj := ps.subject()
+	var index []store.ItemRef
+	for _, f := range s.forgetters {
+		got, err := f.Forget(ctx, s.st, subj)
 		if err != nil {
-			return e, err
+			return e, err // forgetters name themselves
 		}
-		for _, it := range apart {
-			add(it.Kind, it.Key, it.Sort)
-			add(it.Kind, it.Sort, it.Key)
-		}
-		for _, tr := range s.cfg.Triggers {
-			for _, kind := range []string{trigger.KindCap, trigger.KindUnless} {
-				its, err := s.allItems(ctx, kind, tr.ID+"/"+pid)
-				if err != nil {
-					return e, err
-				}
-				for _, it := range its {
-					add(it.Kind, it.Key, it.Sort)
-				}
-			}
-		}
-	}
-	p := ps.profile
-	if !p.NextEvalAt.IsZero() {
-		add(segment.KindDue, segment.Shard(p.ID), segment.SortTime(p.NextEvalAt)+"|"+p.ID)
-	}
-	for _, sort := range identity.TopSorts(p.RecordCount, p.ID) {
-		add(identity.ItemTop, identity.TopKey, sort)
-	}
-	if len(s.cfg.Triggers) > 0 {
-		pending, err := s.allItems(ctx, trigger.KindPending, pendingKey)
-		if err != nil {
-			return e, err
-		}
-		for _, it := range pending {
-			var pd struct {
-				ProfileID string `json:"profile_id"`
-			}
-			if json.Unmarshal(it.Value, &pd) == nil && slices.Contains(ps.ids, pd.ProfileID) {
-				add(it.Kind, it.Key, it.Sort)
-			}
-		}
+		e.Items = append(e.Items, validRefs(got.Items)...)
+		index = append(index, validRefs(got.Index)...)
 	}
 	// Index items last: a failed erasure retried later still finds the
 	// records through them.
-	e.Items = append(e.Items, ps.indexRefs...)
+	e.Items = append(e.Items, index...)
 	return e, nil
+}
+
+// validRefs drops refs with an empty part (a missing key or sort names
+// no item).
+func validRefs(refs []store.ItemRef) []store.ItemRef {
+	return slices.DeleteFunc(slices.Clone(refs), func(r store.ItemRef) bool {
+		return r.Kind == "" || r.Key == "" || r.Sort == ""
+	})
 }
 
 // derivedKeys are the idempotency keys the pipeline would have recorded

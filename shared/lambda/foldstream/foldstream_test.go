@@ -23,7 +23,6 @@ import (
 	"github.com/aurum-cdp/aurum/shared/adapter/dynamo/dynamotest"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
-	"github.com/aurum-cdp/aurum/shared/core/privacy"
 	"github.com/aurum-cdp/aurum/shared/lambda/foldstream"
 	"github.com/aurum-cdp/aurum/shared/lambda/outboxstream"
 	aevents "github.com/aurum-cdp/aurum/shared/model/events"
@@ -418,7 +417,7 @@ func TestDynamoFoldDiscardsOrphans(t *testing.T) {
 	r.drain(t)
 	owner, _ := r.st.Owners(t.Context(), []profile.Identifier{anon("a1")})
 	id := owner[anon("a1")].ProfileID
-	svc, err := privacy.New(r.plat.Config, r.st, privacy.Options{})
+	svc, err := r.plat.Privacy(r.st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,9 +176,9 @@ func (p *Platform) API(opts api.Options) (*api.API, error) {
 		Keys:     p.Store, // keys created with `aurum keys` live in the store
 	}
 	if er, ok := p.Store.(privacy.Store); ok {
-		svc, err := privacy.New(p.Config, er, privacy.Options{Clock: p.Clock, Logger: p.Logger})
+		svc, err := p.Privacy(er)
 		if err != nil {
-			return nil, fmt.Errorf("app: %w", err)
+			return nil, err
 		}
 		deps.Privacy = svc
 	}
