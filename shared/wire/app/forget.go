@@ -12,6 +12,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/http/dashboard"
 	"github.com/aurum-cdp/aurum/shared/port/store"
+	"github.com/aurum-cdp/aurum/shared/source/pull"
 )
 
 // Forgetters is the erasure registry: one store.Forgetter per package
@@ -28,6 +29,7 @@ func Forgetters(cfg *config.Config, eng *identity.Engine) []store.Forgetter {
 		dashboard.Forgetter{},
 		keys.Forgetter{},
 		privacy.Suppressions{},
+		pull.Forgetter{},
 	}
 }
 

@@ -27,7 +27,9 @@ import (
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
+	"github.com/aurum-cdp/aurum/shared/source"
 	"github.com/aurum-cdp/aurum/shared/source/file"
+	"github.com/aurum-cdp/aurum/shared/source/pull"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
 	"github.com/aurum-cdp/aurum/shared/wire/local"
 	"github.com/aurum-cdp/aurum/shared/wire/local/localtest"
@@ -57,6 +59,36 @@ rfm: {recency: last_order_at, frequency: orders_count, monetary: revenue_total}
 
 privacy: {suppress_erased: true}
 `
+
+// conformancePull is a pull source inserted at the head of the sample's
+// sources (its state: src.ckpt), read through the connector kind
+// registered by init below.
+const conformancePull = `
+sources:
+  - name: conformance-pull
+    kind: pull
+    pull: {connector: conformance-rows, schedule: 1h}
+    mapping:
+      record_id: id
+      identifiers:
+        - {type: email, field: email}
+`
+
+func init() {
+	app.RegisterConnector("conformance-rows", func(config.Pull, source.Secrets) (source.Source, error) {
+		return confRows{}, nil
+	})
+}
+
+// confRows is a connector holding one row, read once.
+type confRows struct{}
+
+func (confRows) Read(_ context.Context, checkpoint string, _ int) (source.Batch, error) {
+	if checkpoint != "" {
+		return source.Batch{Checkpoint: checkpoint}, nil
+	}
+	return source.Batch{Rows: []source.Row{{"id": "pull-1", "email": "pulled.person@example.com"}}, Checkpoint: "1"}, nil
+}
 
 // conformanceIdentity replaces the start of the sample's identity block:
 // placeholder detection (id.fp, id.quarantine) and a composite key
@@ -122,6 +154,9 @@ func TestEveryItemKindIsClaimed(t *testing.T) {
 	}
 	for k, n := range confItemKinds(t, st) {
 		kinds[k] = max(kinds[k], n)
+	}
+	if kinds[pull.KindState] == 0 {
+		t.Errorf("no %s item: the pull source did not run", pull.KindState)
 	}
 	confCheckClaimed(t, kinds, app.Forgetters(p.Config, p.Identity))
 	if n := confCountTraces(t, st, marks, true); n > 0 {
@@ -241,6 +276,10 @@ func confConfig(t *testing.T) string {
 		t.Fatalf("aurum.yaml changed shape: the test adds identity settings and appends triggers, rfm and privacy")
 	}
 	b = bytes.Replace(b, []byte(rules), []byte(conformanceIdentity), 1)
+	if !bytes.Contains(b, []byte("\nsources:\n")) {
+		t.Fatalf("aurum.yaml changed shape: the test inserts a pull source after sources:")
+	}
+	b = bytes.Replace(b, []byte("\nsources:\n"), []byte(conformancePull), 1)
 	path := filepath.Join(t.TempDir(), "aurum.yaml")
 	if err := os.WriteFile(path, append(bytes.TrimRight(b, "\n"), conformanceExtra...), 0o644); err != nil {
 		t.Fatal(err)
