@@ -2,7 +2,8 @@
 // EventBridge schedule: it sweeps the segment due-time index and commits
 // the memberships that time changed (a window closed). With an rfm block
 // in the configuration it also recomputes the RFM thresholds when they are
-// older than rfm.refresh, from a parallel Scan of the profiles.
+// older than rfm.refresh, from a parallel Scan of the profiles. It runs
+// the pull sources that are due (docs/ingestion.md#pull-sources).
 package main
 
 import (
@@ -17,6 +18,15 @@ import (
 func main() {
 	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv())
 	if err != nil {
+		log.Fatal(err)
+	}
+	// A pull source whose connector kind is not registered, or whose
+	// options it refuses, stops the cold start rather than every tick.
+	set, err := p.Pulls(app.Connectors())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := set.Close(); err != nil {
 		log.Fatal(err)
 	}
 	lambda.Start(p.Sweep)

@@ -978,7 +978,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 						}
 					case strings.HasPrefix(a, "s3:"):
 						for _, r := range st.Resources {
-							if !strings.Contains(r, bucketID) || !regexp.MustCompile(`/(sources|rejected|reports)/\*`).MatchString(r) {
+							if !strings.Contains(r, bucketID) || !regexp.MustCompile(`/(sources|rejected|reports|rejected/pulls)/\*`).MatchString(r) {
 								t.Errorf("%s: %s on %s; want drop-bucket prefixes only", name, a, r)
 							}
 						}
@@ -997,8 +997,17 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			if name != cdp.FnOutbox && slices.Contains(actions, "events:PutEvents") {
 				t.Errorf("%s may put events; only outbox publishes", name)
 			}
-			if name != cdp.FnIngestS3 && slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "s3:") }) {
-				t.Errorf("%s has S3 access; only ingest-s3 reads drops", name)
+			if name != cdp.FnIngestS3 && name != cdp.FnScheduler && slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "s3:") }) {
+				t.Errorf("%s has S3 access; only ingest-s3 reads drops (and scheduler writes pull rejects)", name)
+			}
+			if name == cdp.FnScheduler {
+				for _, st := range pols[name] {
+					for _, a := range st.Actions {
+						if strings.HasPrefix(a, "s3:") && (a != "s3:PutObject" || len(st.Resources) != 1 || !strings.Contains(st.Resources[0], "/rejected/pulls/*")) {
+							t.Errorf("scheduler: %s on %v; want only s3:PutObject on rejected/pulls/*", a, st.Resources)
+						}
+					}
+				}
 			}
 			if name == cdp.FnOutbox && slices.Contains(actions, "dynamodb:PutItem") {
 				t.Errorf("outbox may write items; it only reads the stream")
@@ -1007,10 +1016,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			if got := slices.Contains(actions, "dynamodb:GetRecords"); got != reads {
 				t.Errorf("%s may read the table's stream: %v; want %v (only outbox and fold)", name, got, reads)
 			}
-			if name != cdp.FnAPI && name != cdp.FnTriggers && slices.ContainsFunc(actions, func(a string) bool {
+			if name != cdp.FnAPI && name != cdp.FnTriggers && name != cdp.FnScheduler && slices.ContainsFunc(actions, func(a string) bool {
 				return strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "secretsmanager:")
 			}) {
-				t.Errorf("%s may read secrets; only api (write keys) and triggers (webhook keys) do", name)
+				t.Errorf("%s may read secrets; only api (write keys), triggers (webhook keys) and scheduler (pull connectors) do", name)
 			}
 			if name != cdp.FnTriggers && slices.ContainsFunc(actions, func(a string) bool {
 				return strings.HasPrefix(a, "scheduler:") || a == "iam:PassRole"
@@ -1045,6 +1054,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	}{
 		{cdp.FnAPI, []string{":parameter/aurum/web-api/write-key", ":secret:aurum/web-api-??????", ":parameter/aurum/api/read-key", ":parameter/aurum/api/admin-key"}},
 		{cdp.FnTriggers, []string{":parameter/aurum/hooks/welcome", ":secret:aurum/hooks/cart-??????", ":sqs:eu-west-1:123456789012:goodbyes"}},
+		{cdp.FnScheduler, []string{":secret:aurum/crm-db-dsn-??????"}},
 	}
 	for _, tt := range secretTests {
 		t.Run(tt.fn+" secrets and queues", func(t *testing.T) {

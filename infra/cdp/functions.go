@@ -101,6 +101,23 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 		),
 	}))
 
+	// Pull sources run on the scheduler's tick: it writes their rejected
+	// rows and reads the secrets their connectors' options reference.
+	if pulls := p.Config.SourcesOfKind(config.KindPull); len(pulls) > 0 {
+		c.Functions[FnScheduler].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WritePullRejects"),
+			Actions:   jsii.Strings("s3:PutObject"),
+			Resources: jsii.Strings(*c.Bucket.ArnForObjects(jsii.String(RejectedPrefix + "pulls/*"))),
+		}))
+		var refs []config.SecretRef
+		for _, s := range pulls {
+			if s.Pull != nil {
+				refs = append(refs, s.Pull.SecretRefs()...)
+			}
+		}
+		c.secretGrants(FnScheduler, refs)
+	}
+
 	// The table's stream has two readers, outbox and fold. DynamoDB
 	// Streams supports at most two simultaneous readers per shard; a third
 	// event source mapping on this stream would be throttled (and slow the

@@ -54,6 +54,8 @@ func (c *Cdp) suppressions() {
 	suppress(c.Roles[FnFold], "AwsSolutions-IAM5", reasonStreams, `/^Resource::\*$/`)
 	suppress(c.Roles[FnIngestS3], "AwsSolutions-IAM5", reasonObjectPrefixes,
 		`/^Resource::<[A-Za-z0-9]+\.Arn>\/(sources|rejected|reports)\/\*$/`)
+	suppress(c.Roles[FnScheduler], "AwsSolutions-IAM5", reasonObjectPrefixes,
+		`/^Resource::<[A-Za-z0-9]+\.Arn>\/rejected\/pulls\/\*$/`)
 
 	if h := awscdk.Stack_Of(c.Construct).Node().TryFindChild(jsii.String(notificationsHandlerID)); h != nil {
 		suppress(h, "AwsSolutions-IAM4", reasonNotifications,

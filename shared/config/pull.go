@@ -44,6 +44,32 @@ type Pull struct {
 	Options map[string]any `yaml:"options,omitempty" json:"options,omitempty"`
 }
 
+// SecretRefs returns the secret references among the options, at any
+// depth (the CDK construct grants the scheduler function read access to
+// them).
+func (p *Pull) SecretRefs() []SecretRef {
+	var out []SecretRef
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := secretRefOf(x); ok {
+				out = append(out, ref)
+				return
+			}
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				walk(x[k])
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(p.Options)
+	return out
+}
+
 // Interval returns the parsed schedule.
 func (p *Pull) Interval() (time.Duration, error) {
 	d, err := ParseDuration(p.Schedule)
