@@ -11,12 +11,23 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
+	s3objects "github.com/aurum-cdp/aurum/shared/adapter/s3"
+	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
+	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
 func main() {
-	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv())
+	// Pull sources write their rejected rows to the bucket and resolve
+	// their connectors' secrets.
+	p, _, err := app.AWS(context.Background(), app.SettingsFromEnv(), func(ac aws.Config, s app.Settings, parts *app.Parts) {
+		if len(parts.Config.SourcesOfKind(config.KindPull)) > 0 {
+			parts.Objects = s3objects.NewFromConfig(ac, s.Bucket)
+			parts.Secrets = secrets.NewFromConfig(ac)
+		}
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

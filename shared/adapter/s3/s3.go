@@ -149,3 +149,9 @@ func mapErr(op, key string, err error) error {
 	}
 	return fmt.Errorf("objects/s3: %s %s: %w", op, key, err)
 }
+
+// NewFromConfig returns the Store of bucket with an S3 client built from
+// the AWS SDK configuration ac and default options.
+func NewFromConfig(ac aws.Config, bucket string) *Store {
+	return New(awss3.NewFromConfig(ac), bucket, Options{})
+}

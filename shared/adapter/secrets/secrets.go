@@ -117,3 +117,10 @@ func kind(err error) error {
 		return fmt.Errorf("%w: %w", fault.ErrRetryable, err)
 	}
 }
+
+// NewFromConfig returns a Resolver with SSM and Secrets Manager clients
+// built from the AWS SDK configuration ac, reading env references from
+// the process environment.
+func NewFromConfig(ac aws.Config) *Resolver {
+	return New(ssm.NewFromConfig(ac), secretsmanager.NewFromConfig(ac), nil)
+}

@@ -9,18 +9,15 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/core/keys"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/wire/settings"
 
 	"github.com/aurum-cdp/aurum/shared/core/privacy"
 
 	"github.com/aurum-cdp/aurum/shared/core/identity"
-	idhttp "github.com/aurum-cdp/aurum/shared/http/identityapi"
 
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 
@@ -147,56 +144,6 @@ func (p *Platform) S3Handler() (*s3event.Handler, error) {
 		return nil, fmt.Errorf("app: S3 handler needs an object store")
 	}
 	return s3event.New(p.Loader, p.Logger), nil
-}
-
-// API builds the HTTP API of functions/api (and of local mode's server)
-// with every route the platform serves mounted on it.
-func (p *Platform) API(opts api.Options) (*api.API, error) {
-	segs := p.Segments.SegmentsHTTP(p.Parts, p.Scan)
-	for _, pattern := range []string{
-		"GET /v1/segments", "GET /v1/segments/{id}", "POST /v1/segments/preview",
-		"GET /v1/profiles/{id}/segments", "GET /v1/profiles/{id}/segments/history",
-	} {
-		opts.Mounts = append(opts.Mounts, api.Mount{Pattern: pattern, Handler: segs})
-	}
-	opts.Mounts = append(opts.Mounts, p.Console.Mounts()...)
-	ids := idhttp.Handler(p.Pipeline, idhttp.StatsFrom(p.Identity, p.Store))
-	opts.Mounts = append(opts.Mounts,
-		api.Mount{Pattern: "GET /v1/identity/stats", Handler: ids},
-		api.Mount{Pattern: "POST /v1/profiles/{id}/unmerge", Handler: ids, Scope: keys.ScopeAdmin},
-	)
-	deps := api.Deps{
-		// The API catalogues its messages itself, from the raw rows.
-		Ingester: p.Ingester,
-		Observer: p.Console.APIObserver(),
-		Profiles: p.Store,
-		Secrets:  p.Secrets,
-		Now:      p.Clock,
-		Logger:   p.Logger,
-		Keys:     p.Store, // keys created with `aurum keys` live in the store
-	}
-	if er, ok := p.Store.(privacy.Store); ok {
-		svc, err := p.Privacy(er)
-		if err != nil {
-			return nil, err
-		}
-		deps.Privacy = svc
-	}
-	a, err := api.New(p.Config, deps, opts)
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	return a, nil
-}
-
-// HTTP is the handler of functions/api and of local mode's server: the
-// API, with the dashboard's page in front of it.
-func (p *Platform) HTTP(opts api.Options) (http.Handler, error) {
-	a, err := p.API(opts)
-	if err != nil {
-		return nil, err
-	}
-	return p.Console.Handler(a.Handler()), nil
 }
 
 // NewLogger returns a JSON logger on w at the level named by

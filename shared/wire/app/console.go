@@ -4,18 +4,17 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
 
 	"github.com/aurum-cdp/aurum/shared/core/catalog"
 	"github.com/aurum-cdp/aurum/shared/core/identity"
-	"github.com/aurum-cdp/aurum/shared/http/api"
-	"github.com/aurum-cdp/aurum/shared/http/catalogapi"
+	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 	"github.com/aurum-cdp/aurum/shared/http/dashboard"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
 
 // Console is the data catalog and the dashboard, wired over the platform's
-// store: the observer every ingestion path feeds, and the read routes.
+// store: the observer every ingestion path feeds, the dashboard's recorder
+// and snapshots, and what package web needs to mount the read routes.
 type Console struct {
 	// Observer catalogues the rows of file loads (ingest.LoaderOptions),
 	// the messages of the tracking API and the items of webhooks
@@ -29,7 +28,9 @@ type Console struct {
 	// Snapshots stores segment count snapshots (also taken lazily when a
 	// trend is read).
 	Snapshots *dashboard.Snapshotter
-	deps      dashboard.Deps
+	// Dashboard are the dependencies of the dashboard's routes (package
+	// web mounts them).
+	Dashboard dashboard.Deps
 	parts     Parts
 	// requests observes the request paths (API, bus), flushed in bulk as
 	// Parts.CatalogFlush says.
@@ -54,39 +55,21 @@ func NewConsole(p Parts, seg *Segments, eng *identity.Engine) (*Console, error) 
 		Catalog:   rd,
 		Recorder:  dashboard.NewRecorder(p.Store, p.Clock),
 		Snapshots: dashboard.NewSnapshotter(deps),
-		deps:      deps,
+		Dashboard: deps,
 		parts:     p,
 	}, nil
-}
-
-// Mounts are the catalog and dashboard JSON routes, for api.Options.Mounts
-// (behind read authorization).
-func (c *Console) Mounts() []api.Mount {
-	cat := catalogapi.Handler(c.Catalog)
-	dash := dashboard.Handler(c.deps)
-	var out []api.Mount
-	for _, r := range catalogapi.Routes {
-		out = append(out, api.Mount{Pattern: r, Handler: cat})
-	}
-	for _, r := range dashboard.Routes {
-		out = append(out, api.Mount{Pattern: r, Handler: dash})
-	}
-	return out
 }
 
 // Ingester wraps the ingester of a path that does not hand the observer
 // its rows (bus events) so that its records are catalogued. The HTTP API
 // takes the observer itself (APIObserver) and must not be wrapped.
-func (c *Console) Ingester(next api.Ingester) api.Ingester {
+func (c *Console) Ingester(next pipeline.Ingester) pipeline.Ingester {
 	return catalog.Observing(next, c.requests)
 }
 
 // APIObserver is the observer of the tracking and webhook routes
 // (api.Deps.Observer): it sees raw tracking messages and field errors.
-func (c *Console) APIObserver() api.Observer { return c.requests }
-
-// Handler serves the dashboard page in front of the API handler h.
-func (c *Console) Handler(h http.Handler) http.Handler { return dashboard.WithStatic(h) }
+func (c *Console) APIObserver() *catalog.ThrottledObserver { return c.requests }
 
 // SnapshotClusters stores the cluster-size histogram from a scan of every
 // profile (local mode, in the background: never on a request path).
@@ -94,5 +77,5 @@ func (c *Console) SnapshotClusters(ctx context.Context, scan func(ctx context.Co
 	if scan == nil {
 		return nil
 	}
-	return dashboard.SnapshotClusters(ctx, c.deps.Store, scan(ctx), c.parts.Clock())
+	return dashboard.SnapshotClusters(ctx, c.Dashboard.Store, scan(ctx), c.parts.Clock())
 }

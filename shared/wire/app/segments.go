@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/dynamo"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
-	"github.com/aurum-cdp/aurum/shared/http/segmentapi"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
@@ -39,16 +37,6 @@ func NewSegments(p Parts) (*Segments, error) {
 		Extension: segment.NewExtension(ev, p.Store, p.Logger),
 		Scheduler: segment.NewScheduler(p.Store, ev, p.Logger),
 	}, nil
-}
-
-// SegmentsHTTP is the handler of the segment routes (/v1/segments...,
-// /v1/profiles/{id}/segments...). scan, when not nil, enables previews.
-func (s *Segments) SegmentsHTTP(p Parts, scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]) http.Handler {
-	now := p.Clock
-	if now == nil {
-		now = time.Now
-	}
-	return segmentapi.Handler(segmentapi.Deps{Eval: s.Eval, Items: p.Store, Profiles: p.Store, Scan: scan, Now: now})
 }
 
 // SweepEvent is the input of functions/scheduler (an EventBridge Scheduler

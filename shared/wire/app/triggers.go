@@ -4,14 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/aurum-cdp/aurum/shared/adapter/awstrigger"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/destination"
 	"github.com/aurum-cdp/aurum/shared/destination/event"
@@ -77,31 +71,6 @@ func (p *Platform) BusHandler() (*busevent.Handler, error) {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	return h, nil
-}
-
-// AWSTriggers builds the handler of functions/triggers. Besides the
-// platform settings it reads AURUM_TRIGGER_ARN (this function's ARN, the
-// target of delayed firings), AURUM_SCHEDULER_ROLE_ARN (the role EventBridge
-// Scheduler assumes to invoke it), AURUM_SCHEDULE_GROUP (optional) and
-// AURUM_TRIGGER_DLQ_URL (the dead-letter queue of failed actions).
-func AWSTriggers(p *Platform, ac aws.Config) (*awstrigger.Handler, error) {
-	sq := sqs.NewFromConfig(ac)
-	tp := TriggerParts{Queues: awstrigger.NewQueues(sq)}
-	if url := os.Getenv("AURUM_TRIGGER_DLQ_URL"); url != "" {
-		tp.DeadLetters = awstrigger.NewDeadLetterQueue(sq, url)
-	}
-	if arn := os.Getenv("AURUM_TRIGGER_ARN"); arn != "" {
-		s, err := awstrigger.NewScheduler(scheduler.NewFromConfig(ac), arn, os.Getenv("AURUM_SCHEDULER_ROLE_ARN"), os.Getenv("AURUM_SCHEDULE_GROUP"))
-		if err != nil {
-			return nil, fmt.Errorf("app: %w", err)
-		}
-		tp.Scheduler = s
-	}
-	e, err := p.TriggerEngine(tp)
-	if err != nil {
-		return nil, err
-	}
-	return awstrigger.NewHandler(e), nil
 }
 
 // LocalTriggers builds local mode's trigger engine with a store-backed

@@ -27,6 +27,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/pattern"
 	"github.com/aurum-cdp/aurum/shared/source/file"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
+	"github.com/aurum-cdp/aurum/shared/wire/web"
 )
 
 // Options configure local mode.
@@ -119,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 	// Local mode serves one developer on loopback: reads need no key from
 	// there, and there is no per-key rate limit (API Gateway throttles in
 	// AWS, plus the per-instance limit of the api function).
-	h, err := p.HTTP(api.Options{AllowUnauthenticatedReads: true, RatePerSecond: -1})
+	h, err := web.Handler(p, api.Options{AllowUnauthenticatedReads: true, RatePerSecond: -1})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package app_test
+package web_test
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/http/api"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
+	"github.com/aurum-cdp/aurum/shared/wire/web"
 
 	"github.com/goccy/go-yaml"
 )
@@ -67,7 +68,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := p.API(api.Options{})
+	a, err := web.API(p, api.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

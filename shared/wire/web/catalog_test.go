@@ -1,4 +1,4 @@
-package app_test
+package web_test
 
 import (
 	"crypto/sha256"
@@ -16,6 +16,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/http/api"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
+	"github.com/aurum-cdp/aurum/shared/wire/web"
 )
 
 func hexSHA(s string) string {
@@ -56,7 +57,7 @@ sources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := p.HTTP(api.Options{AdminKeys: []config.SecretRef{{SHA256: hexSHA(adminKey)}}})
+	h, err := web.Handler(p, api.Options{AdminKeys: []config.SecretRef{{SHA256: hexSHA(adminKey)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
