@@ -321,6 +321,25 @@ func (c *celProfile) fill(p *profile.Profile, ts []time.Time, segments bool) []t
 	return ts
 }
 
+// The range of CEL timestamps in Unix seconds (years 1 to 9999).
+const (
+	minUnixSeconds = -62135596800
+	maxUnixSeconds = 253402300799
+)
+
+// epochs appends to ts the int values of the attributes and aggregates
+// as instants in Unix seconds, as timestamp(n) reads them.
+func (c *celProfile) epochs(ts []time.Time) []time.Time {
+	for _, m := range [2]map[string]any{c.attributes, c.aggregates} {
+		for _, v := range m {
+			if n, ok := v.(types.Int); ok && n >= minUnixSeconds && n <= maxUnixSeconds {
+				ts = append(ts, time.Unix(int64(n), 0).UTC())
+			}
+		}
+	}
+	return ts
+}
+
 // celValue converts an attribute or aggregate value to CEL, exposing an
 // RFC 3339 timestamp string as a timestamp (appended to ts).
 func celValue(x any, ts []time.Time) (ref.Val, []time.Time) {

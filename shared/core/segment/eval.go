@@ -48,10 +48,13 @@ type Evaluator struct {
 	// readsSegments: some expression reads profile.segments, so the
 	// evaluation keeps it current segment by segment.
 	readsSegments bool
-	recheck       time.Duration
-	horizon       time.Duration
-	rfm           atomic.Pointer[rfmModel]
-	rfmCfg        *config.RFM
+	// readsEpochs: some timed expression reads ints of the profile as
+	// Unix seconds, so load collects them.
+	readsEpochs bool
+	recheck     time.Duration
+	horizon     time.Duration
+	rfm         atomic.Pointer[rfmModel]
+	rfmCfg      *config.RFM
 }
 
 // Options tune an Evaluator.
@@ -105,6 +108,7 @@ func newEvaluator(lang *language, segments []config.Segment, rfm *config.RFM, op
 			e.timed = append(e.timed, len(e.segments))
 		}
 		e.readsSegments = e.readsSegments || p.usesSegments
+		e.readsEpochs = e.readsEpochs || (p.timed && p.epochs)
 		e.segments = append(e.segments, seg)
 		e.byID[s.ID] = seg
 	}
@@ -177,8 +181,11 @@ type state struct {
 	// instants are the profile's own timestamps: creation, update, and
 	// the timestamps among its attributes and aggregates.
 	instants []time.Time
-	cands    []time.Time
-	buf      []time.Time
+	// epochs are the ints among its attributes and aggregates read as
+	// Unix seconds, when an expression needs them (timing.epochs).
+	epochs []time.Time
+	cands  []time.Time
+	buf    []time.Time
 	// since holds the evaluation's membership per segment (zero: not a
 	// member).
 	since []time.Time
@@ -213,6 +220,11 @@ func (e *Evaluator) load(p *profile.Profile) *state {
 	st.instants = append(st.instants[:0], p.CreatedAt, p.UpdatedAt)
 	st.instants = st.prof.fill(p, st.instants, e.readsSegments)
 	slices.SortFunc(st.instants, func(a, b time.Time) int { return a.Compare(b) })
+	st.epochs = st.epochs[:0]
+	if e.readsEpochs {
+		st.epochs = st.prof.epochs(st.epochs)
+		slices.SortFunc(st.epochs, func(a, b time.Time) int { return a.Compare(b) })
+	}
 	st.idx.reset(p.RecentEvents)
 	st.model = e.rfm.Load()
 	st.rfm = st.model.input(p)
@@ -279,10 +291,12 @@ func (e *Evaluator) evaluate(st *state, p *profile.Profile, now time.Time) Membe
 
 // next finds the first instant after now at which a timed segment's result
 // differs from its result at now: it tries the candidate instants — every
-// timestamp of the profile and its events, and the constant instants of
-// the expressions, shifted by the constant durations of the expressions
-// (both ways) and by the RFM recency thresholds — in order, at the
-// instant and one nanosecond after it. Candidates later than the best
+// timestamp of the profile and its events, the constant instants of the
+// expressions and, for expressions with timing.epochs, the profile's ints
+// as Unix seconds, shifted by the constant durations of the expressions
+// and their chained sums (both ways; see chainedShifts) and by the RFM
+// recency thresholds — in order, at the instant and one nanosecond after
+// it. Candidates later than the best
 // instant found so far, or beyond the horizon, are not tried: when a
 // segment has candidates beyond the horizon and no change before it, the
 // horizon is the next instant (the profile is analysed again then).
@@ -384,6 +398,9 @@ func (st *state) candidates(prg *program, m Membership, now, bound time.Time) ([
 	}
 	with(st.instants)
 	with(prg.instants)
+	if prg.epochs {
+		with(st.epochs)
+	}
 	if prg.usesSegments {
 		with(st.sinces(m))
 	}

@@ -123,13 +123,19 @@ func TestNextIsFirstChange(t *testing.T) {
 		// An event name from data: every event is a candidate.
 		{ID: "d", Expr: `"ev" in profile.attributes && events.count(profile.attributes.ev, days(3)) >= 1`},
 		{ID: "e", Expr: `"c" in profile.segments && now - profile.segments.c > days(2)`},
+		// Chained shifts, and an instant in Unix seconds.
+		{ID: "f", Expr: `now - days(3) - days(4) > events.last("Order Completed") + hours(5)`},
+		{ID: "g", Expr: `now < timestamp(profile.attributes.signup) + days(1) + hours(5)`},
 	}, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 30 {
-		p := &profile.Profile{ID: fmt.Sprint("p", i), Attributes: map[string]profile.Attribute{"ev": {Value: "Order Completed"}}}
+		p := &profile.Profile{ID: fmt.Sprint("p", i), Attributes: map[string]profile.Attribute{
+			"ev":     {Value: "Order Completed"},
+			"signup": {Value: now0.Add(-time.Duration(rng.IntN(3*24)) * time.Hour).Unix()},
+		}}
 		for j := range rng.IntN(6) {
 			p.RecentEvents = append(p.RecentEvents, profile.Event{ID: fmt.Sprint(j), Name: "Order Completed",
 				Timestamp: now0.Add(-time.Duration(rng.IntN(20*24)) * time.Hour), Properties: map[string]any{"total": float64(rng.IntN(60))}})

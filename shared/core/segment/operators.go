@@ -69,7 +69,7 @@ var operatorTable = []operator{
 
 	// The CEL standard library's functions over time.
 	{name: "duration", time: constantDuration(parseDuration)},
-	{name: "timestamp", time: constantInstant},
+	{name: "timestamp", time: instantOf},
 	// Arithmetic and comparisons of instants and durations: between two
 	// candidate instants their results do not change.
 	{name: celops.Add, time: timeNeutral},
@@ -92,6 +92,9 @@ var operatorTable = []operator{
 	{name: "getMilliseconds", time: periodicOverTime},
 	{name: "int", time: periodicOverTime},
 	{name: "string", time: periodicOverTime},
+	// ext.Strings' format takes its arguments as list(dyn): what they
+	// hold is read from the types of the expressions passed.
+	{name: "format", time: periodicOverArguments},
 }
 
 // unitOverloads declares a function of an int yielding that many units.
@@ -146,7 +149,7 @@ func covered(env *cel.Env, ops []operator, analysed map[string]timeAnalysis) err
 		overloads := fns[name].OverloadDecls()
 		if _, ok := analysed[name]; !ok {
 			if i := slices.IndexFunc(overloads, overTime); i >= 0 {
-				errs = append(errs, fmt.Errorf("function %s (overload %s) reads or yields a time-dependent value but declares no time analysis", name, overloads[i].ID()))
+				errs = append(errs, fmt.Errorf("function %s (overload %s) reads or yields a time-dependent value (or dyn, which may hold one) but declares no time analysis", name, overloads[i].ID()))
 			}
 		}
 		for _, o := range overloads {
@@ -159,9 +162,17 @@ func covered(env *cel.Env, ops []operator, analysed map[string]timeAnalysis) err
 }
 
 // overTime reports whether an overload reads or yields a time-dependent
-// value.
+// value, or reads dyn values, which may be time-dependent
+// (format(list(dyn))). Yielding dyn does not count: a function of values
+// that hold no instant (math.@max(int, uint)) yields none.
 func overTime(o *decls.OverloadDecl) bool {
-	return timeDependent(o.ResultType()) || slices.ContainsFunc(o.ArgTypes(), timeDependent)
+	reads := func(t *types.Type) bool { return timeDependent(t) || isDyn(t) }
+	return timeDependent(o.ResultType()) || slices.ContainsFunc(o.ArgTypes(), reads)
+}
+
+// isDyn reports whether t is dyn or a collection of dyn.
+func isDyn(t *types.Type) bool {
+	return t.Kind() == types.DynKind || slices.ContainsFunc(t.Parameters(), isDyn)
 }
 
 // timeDependent reports whether values of type t depend on time or carry
