@@ -149,7 +149,7 @@ func TestBusMatchesFullEventShape(t *testing.T) {
 func TestEventJSON(t *testing.T) {
 	env := envelope(t, "e1", events.TypeSegmentEntered, `{"segment":"vip"}`)
 	env.Time = time.Date(2026, 3, 1, 11, 15, 7, 123456789, time.FixedZone("CET", 3600))
-	got, err := EventJSON(env, LocalAccount, "local", time.Now)
+	got, err := pattern.EventJSON(env, LocalAccount, "local", time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestEventJSON(t *testing.T) {
 	env.Detail = nil
 	env.Time = time.Time{}
 	now := func() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }
-	got, err = EventJSON(env, "123", "r", now)
+	got, err = pattern.EventJSON(env, "123", "r", now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/adapter/bus"
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -175,7 +174,7 @@ func TestWhenPattern(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParsePattern(%s): %v", raw, err)
 			}
-			ev, err := bus.EventJSON(tt.env, "000000000000", "local", time.Now)
+			ev, err := pattern.EventJSON(tt.env, "000000000000", "local", time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,11 +9,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aurum-cdp/aurum/shared/adapter/bus"
 	"github.com/aurum-cdp/aurum/shared/destination"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
+	"github.com/aurum-cdp/aurum/shared/pattern"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
@@ -25,7 +25,7 @@ func sortable(t time.Time) string { return t.UTC().Format(tsLayout) }
 // Handle processes one event envelope from the bus: it is matched as the
 // full EventBridge event the local bus builds (see HandleEvent).
 func (e *Engine) Handle(ctx context.Context, env events.Envelope) error {
-	raw, err := bus.EventJSON(env, e.opts.Account, e.opts.Region, e.opts.Clock)
+	raw, err := pattern.EventJSON(env, e.opts.Account, e.opts.Region, e.opts.Clock)
 	if err != nil {
 		return fmt.Errorf("trigger: %w", err)
 	}
