@@ -59,7 +59,7 @@ func runUnmerge(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	sp, err := pipeline.New(cfg, st, pipeline.Options{}).Unmerge(ctx, pos[0], w)
+	sp, err := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{}).Unmerge(ctx, pos[0], w)
 	if err != nil {
 		return err
 	}

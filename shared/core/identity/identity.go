@@ -108,13 +108,18 @@ type level struct {
 	weight float64
 }
 
-// New compiles the identity rules of cfg. With no rules configured, every
-// declared identifier type links exactly, under a rule named
-// "exact_<type>". cfg should have been validated; New reports what it
-// cannot compile.
-func New(cfg *config.Config) (*Engine, error) {
+// New compiles the identity rules (nil: none) over the declared
+// identifier types, in priority order (aurum.yaml's identifiers and
+// identity sections). With no rules configured, every declared
+// identifier type links exactly, under a rule named "exact_<type>". The
+// configuration should have been validated; New reports what it cannot
+// compile.
+func New(types []config.IdentifierType, rules *config.Identity) (*Engine, error) {
+	if rules == nil {
+		rules = &config.Identity{}
+	}
 	e := &Engine{idRule: map[string]*rule{}, types: map[string]typeInfo{}}
-	for i, it := range cfg.Identifiers {
+	for i, it := range types {
 		oc := it.OnConflict
 		if oc == "" {
 			oc = config.ConflictRefuse
@@ -122,13 +127,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		e.types[it.Name] = typeInfo{priority: i, max: it.MaxPerProfile, onConflict: oc}
 		e.typeList = append(e.typeList, it.Name)
 	}
-	rules := cfg.Identity.Rules
-	if len(rules) == 0 {
-		for _, it := range cfg.Identifiers {
-			rules = append(rules, config.MatchRule{Name: "exact_" + it.Name, Kind: config.RuleExact, Identifiers: []string{it.Name}})
-		}
-	}
-	for i, mr := range rules {
+	for i, mr := range matchRules(types, rules.Rules) {
 		r, err := compileRule(i, mr)
 		if err != nil {
 			return nil, fmt.Errorf("identity: rule %q: %w", mr.Name, err)
@@ -143,13 +142,26 @@ func New(cfg *config.Config) (*Engine, error) {
 			}
 		}
 	}
-	if ph := cfg.Identity.Placeholders; ph != nil {
+	if ph := rules.Placeholders; ph != nil {
 		e.ph = &placeholders{attrs: ph.Attributes, maxDistinct: ph.MaxDistinct}
 		if e.ph.maxDistinct <= 0 {
 			e.ph.maxDistinct = DefaultMaxDistinct
 		}
 	}
 	return e, nil
+}
+
+// matchRules returns the configured rules, or without any one exact rule
+// per identifier type.
+func matchRules(types []config.IdentifierType, rules []config.MatchRule) []config.MatchRule {
+	if len(rules) > 0 {
+		return rules
+	}
+	var exact []config.MatchRule
+	for _, it := range types {
+		exact = append(exact, config.MatchRule{Name: "exact_" + it.Name, Kind: config.RuleExact, Identifiers: []string{it.Name}})
+	}
+	return exact
 }
 
 func compileRule(i int, mr config.MatchRule) (*rule, error) {

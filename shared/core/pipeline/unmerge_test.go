@@ -142,7 +142,7 @@ func TestUnmergeWithdrawLink(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, err := identity.New(testConfig)
+		eng, err := identity.New(testConfig.Identifiers, &testConfig.Identity)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestStreamingPlaceholderQuarantine(t *testing.T) {
 	cfg := *testConfig
 	cfg.Identity.Placeholders = &config.Placeholders{Attributes: []string{"first_name", "last_name"}, MaxDistinct: 2}
 	st := openStore(t)
-	p := pipeline.New(&cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(&cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	named := func(r profile.Record, first, last string) profile.Record {
 		r.Attributes = map[string]any{"first_name": first, "last_name": last}
 		return r
@@ -246,7 +246,7 @@ func TestStreamingKeepPriority(t *testing.T) {
 		{Name: "phone", Normalizer: "phone"},
 	}
 	st := openStore(t)
-	p := pipeline.New(&cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(&cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	first := ingest(t, p, rec("crm", "1", t0, "customer_id:C1", "email:a@x.com"), rec("crm", "2", t0, "customer_id:C2", "email:b@x.com"))
 	for _, tt := range []struct {
 		name    string
@@ -282,7 +282,7 @@ func TestStreamingKeepPriority(t *testing.T) {
 
 func TestStreamingHistogramMatchesStore(t *testing.T) {
 	st := openStore(t)
-	p := pipeline.New(fuzzyConfig(), st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(fuzzyConfig()), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	recs := fuzzyPeople(12, 9)
 	// Some people get extra records so the clusters differ in size.
 	for i := range 5 {
@@ -302,7 +302,8 @@ func TestStreamingHistogramMatchesStore(t *testing.T) {
 
 func streamStats(t *testing.T, st store.Store) identity.Stats {
 	t.Helper()
-	eng, err := identity.New(fuzzyConfig())
+	fc := fuzzyConfig()
+	eng, err := identity.New(fc.Identifiers, &fc.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func New(cfg *config.Config, st Store, opts Options) (*Service, error) {
 	if cfg == nil || st == nil {
 		return nil, fmt.Errorf("privacy: a service needs a config and a store")
 	}
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("privacy: %w", err)
 	}

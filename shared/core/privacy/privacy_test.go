@@ -57,7 +57,7 @@ func newWorld(t *testing.T, suppress bool) *world {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return t0 }
-	pl := pipeline.New(cfg, st, pipeline.Options{Clock: clock,
+	pl := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: clock,
 		Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
 	svc, err := privacy.New(cfg, st, privacy.Options{Clock: clock})
 	if err != nil {
