@@ -272,3 +272,69 @@ func TestLinkAndCluster(t *testing.T) {
 		t.Errorf("stats = %d records, %d clusters, histogram %v; want 5, 4, one cluster of 2", r.Stats.Records, r.Stats.Clusters, r.Stats.Histogram)
 	}
 }
+
+func TestCompileRuleErrors(t *testing.T) {
+	cmp := []config.Comparison{{Attribute: "first_name", Method: config.CompareName, Threshold: 0.9}}
+	weighted := func(levels ...config.Level) config.MatchRule {
+		return config.MatchRule{Name: "w", Kind: config.RuleWeighted, Blocking: [][]string{{"birth_date"}},
+			Compare: []config.Comparison{{Attribute: "first_name", Method: config.CompareName, Levels: levels}}}
+	}
+	for _, tt := range []struct {
+		name string
+		mr   config.MatchRule
+		want string // "" compiles
+	}{
+		{"exact on identifiers", config.MatchRule{Name: "x", Identifiers: []string{"email"}}, ""},
+		{"exact on nothing", config.MatchRule{Name: "x", Kind: config.RuleExact}, "without identifiers or attributes"},
+		{"unknown kind", config.MatchRule{Name: "x", Kind: "psychic"}, "unknown kind"},
+		{"fuzzy without blocking", config.MatchRule{Name: "x", Kind: config.RuleFuzzy, Compare: cmp}, "needs blocking keys"},
+		{"bad blocking key", config.MatchRule{Name: "x", Kind: config.RuleFuzzy, Blocking: [][]string{{"nope(last_name)"}}, Compare: cmp}, "blocking key"},
+		{"weighted", weighted(config.Level{Min: 1, M: 0.8, U: 0.1}), ""},
+		{"weighted level without u", weighted(config.Level{Min: 1, M: 0.8}), "must be positive"},
+		{"weighted levels summing to 1", weighted(config.Level{Min: 1, M: 0.6, U: 0.1}, config.Level{Min: 0.5, M: 0.4, U: 0.1}), "sum below 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := compileRule(0, tt.mr)
+			switch {
+			case tt.want == "" && (err != nil || r == nil):
+				t.Errorf("compileRule() = %v, %v; want a rule", r, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || r != nil):
+				t.Errorf("compileRule() = %v, %v; want no rule and an error with %q", r, err, tt.want)
+			}
+		})
+	}
+	r, err := compileRule(0, config.MatchRule{Name: "f", Kind: config.RuleFuzzy, MinAgree: 9, Blocking: [][]string{{"birth_date"}}, Compare: cmp})
+	if err != nil || r.minAgree != 1 {
+		t.Errorf("compileRule(min_agree over the comparisons) = %+v, %v; want min_agree 1", r, err)
+	}
+}
+
+func TestUnionProtections(t *testing.T) {
+	e := stepEngine(t, nil)
+	recs := []profile.Record{
+		srec("crm/a", "customer_id:C1"),
+		srec("crm/b", "customer_id:C2"),
+		srec("crm/c", "customer_id:C1"),
+		srec("crm/d"),
+	}
+	r := newResolution(e, recs)
+	u := newUnion(e, recs, r.parent)
+	u.keepApart([][2]string{{"crm/c", "crm/d"}}, r.byKey)
+	for _, tt := range []struct {
+		a, b   int
+		merged bool
+		prot   string
+	}{
+		{0, 2, true, ""},                    // the same customer id
+		{0, 1, false, ProtectMaxPerProfile}, // a second one
+		{3, 0, false, ProtectDoNotMerge},    // d must not join c's cluster
+		{0, 2, false, ""},                   // already together
+		{1, 3, true, ""},                    // free
+		{2, 1, false, ProtectDoNotMerge},    // b is with d now: do-not-merge is checked before caps
+	} {
+		merged, prot, _ := u.union(tt.a, tt.b)
+		if merged != tt.merged || prot != tt.prot {
+			t.Errorf("union(%s, %s) = %v, %q; want %v, %q", r.keys[tt.a], r.keys[tt.b], merged, prot, tt.merged, tt.prot)
+		}
+	}
+}

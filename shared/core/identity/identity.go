@@ -164,6 +164,7 @@ func matchRules(types []config.IdentifierType, rules []config.MatchRule) []confi
 	return exact
 }
 
+// compileRule compiles match rule mr, the i-th.
 func compileRule(i int, mr config.MatchRule) (*rule, error) {
 	r := &rule{index: i, name: mr.Name, threshold: mr.Threshold, maxBlock: mr.MaxBlockSize, minAgree: mr.MinAgree}
 	if r.maxBlock <= 0 {
@@ -171,14 +172,8 @@ func compileRule(i int, mr config.MatchRule) (*rule, error) {
 	}
 	switch mr.Kind {
 	case config.RuleExact, "":
-		if len(mr.Identifiers) > 0 {
-			r.kind = KindIdentifier
-			r.idTypes = mr.Identifiers
-		} else if len(mr.Attributes) > 0 {
-			r.kind = KindComposite
-			r.attrs = mr.Attributes
-		} else {
-			return nil, fmt.Errorf("exact rule without identifiers or attributes")
+		if err := r.compileExact(mr); err != nil {
+			return nil, err
 		}
 		return r, nil
 	case config.RuleFuzzy, config.RuleWeighted:
@@ -189,7 +184,41 @@ func compileRule(i int, mr config.MatchRule) (*rule, error) {
 	if len(mr.Blocking) == 0 || len(mr.Compare) == 0 {
 		return nil, fmt.Errorf("%s rule needs blocking keys and comparisons", mr.Kind)
 	}
-	for _, key := range mr.Blocking {
+	var err error
+	if r.blocking, err = compileBlocking(mr.Blocking); err != nil {
+		return nil, err
+	}
+	for _, c := range mr.Compare {
+		cmp, err := compileComparison(c, mr.Kind == config.RuleWeighted)
+		if err != nil {
+			return nil, err
+		}
+		r.cmps = append(r.cmps, cmp)
+	}
+	if r.kind == KindFuzzy && (r.minAgree <= 0 || r.minAgree > len(r.cmps)) {
+		r.minAgree = len(r.cmps)
+	}
+	return r, nil
+}
+
+// compileExact makes r an exact rule on identifiers or on a composite key
+// of attributes.
+func (r *rule) compileExact(mr config.MatchRule) error {
+	switch {
+	case len(mr.Identifiers) > 0:
+		r.kind, r.idTypes = KindIdentifier, mr.Identifiers
+	case len(mr.Attributes) > 0:
+		r.kind, r.attrs = KindComposite, mr.Attributes
+	default:
+		return fmt.Errorf("exact rule without identifiers or attributes")
+	}
+	return nil
+}
+
+// compileBlocking parses the blocking keys.
+func compileBlocking(keys [][]string) ([][]config.KeyPart, error) {
+	var out [][]config.KeyPart
+	for _, key := range keys {
 		var parts []config.KeyPart
 		for _, s := range key {
 			p, err := config.ParseKeyPart(s)
@@ -198,31 +227,33 @@ func compileRule(i int, mr config.MatchRule) (*rule, error) {
 			}
 			parts = append(parts, p)
 		}
-		r.blocking = append(r.blocking, parts)
+		out = append(out, parts)
 	}
-	for _, c := range mr.Compare {
-		cmp := comparator{attr: c.Attribute, method: c.Method, threshold: c.Threshold, optional: c.Optional, tolerance: c.Tolerance}
-		if mr.Kind == config.RuleWeighted {
-			var sm, su float64
-			for _, l := range c.Levels {
-				if l.M <= 0 || l.U <= 0 {
-					return nil, fmt.Errorf("comparison %s: m and u must be positive", c.Attribute)
-				}
-				cmp.levels = append(cmp.levels, level{min: l.Min, weight: math.Log2(l.M / l.U)})
-				sm += l.M
-				su += l.U
-			}
-			if sm >= 1 || su >= 1 {
-				return nil, fmt.Errorf("comparison %s: m and u must each sum below 1", c.Attribute)
-			}
-			cmp.elseWeight = math.Log2((1 - sm) / (1 - su))
+	return out, nil
+}
+
+// compileComparison compiles one comparison; for a weighted rule its
+// levels become match weights (log2 m/u), the rest of the probability
+// mass the weight below every level.
+func compileComparison(c config.Comparison, weighted bool) (comparator, error) {
+	cmp := comparator{attr: c.Attribute, method: c.Method, threshold: c.Threshold, optional: c.Optional, tolerance: c.Tolerance}
+	if !weighted {
+		return cmp, nil
+	}
+	var sm, su float64
+	for _, l := range c.Levels {
+		if l.M <= 0 || l.U <= 0 {
+			return comparator{}, fmt.Errorf("comparison %s: m and u must be positive", c.Attribute)
 		}
-		r.cmps = append(r.cmps, cmp)
+		cmp.levels = append(cmp.levels, level{min: l.Min, weight: math.Log2(l.M / l.U)})
+		sm += l.M
+		su += l.U
 	}
-	if r.kind == KindFuzzy && (r.minAgree <= 0 || r.minAgree > len(r.cmps)) {
-		r.minAgree = len(r.cmps)
+	if sm >= 1 || su >= 1 {
+		return comparator{}, fmt.Errorf("comparison %s: m and u must each sum below 1", c.Attribute)
 	}
-	return r, nil
+	cmp.elseWeight = math.Log2((1 - sm) / (1 - su))
+	return cmp, nil
 }
 
 // Rules returns the names of the rules in order.

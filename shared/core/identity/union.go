@@ -52,14 +52,36 @@ func (u *union) union(a, b int) (merged bool, protection, detail string) {
 	if len(u.members[ra]) < len(u.members[rb]) {
 		ra, rb = rb, ra
 	}
+	if u.apartFrom(rb, ra) {
+		return false, ProtectDoNotMerge, "do-not-merge assertion"
+	}
+	keep, t := u.overCap(ra, rb)
+	if t != "" {
+		return false, ProtectMaxPerProfile, t
+	}
+	u.join(ra, rb, keep)
+	return true, "", ""
+}
+
+// apartFrom reports whether a member of cluster rb must not merge with
+// cluster ra.
+func (u *union) apartFrom(rb, ra int) bool {
 	for _, m := range u.members[rb] {
 		for _, p := range u.apart[m] {
 			if u.find(p) == ra {
-				return false, ProtectDoNotMerge, "do-not-merge assertion"
+				return true
 			}
 		}
 	}
-	keep := map[string]bool{}
+	return false
+}
+
+// overCap checks the capped identifier types of clusters ra and rb
+// together: it returns a type over its cap that refuses the merge, or the
+// keep_priority types over their cap (ra keeps its own identifiers of
+// those).
+func (u *union) overCap(ra, rb int) (keep map[string]bool, refused string) {
+	keep = map[string]bool{}
 	for t, vals := range u.capped[rb] {
 		info := u.e.types[t]
 		n := len(u.capped[ra][t])
@@ -70,11 +92,17 @@ func (u *union) union(a, b int) (merged bool, protection, detail string) {
 		}
 		if n > info.max {
 			if info.onConflict != config.ConflictKeepPriority {
-				return false, ProtectMaxPerProfile, t
+				return nil, t
 			}
 			keep[t] = true
 		}
 	}
+	return keep, ""
+}
+
+// join merges cluster rb into ra, with rb's capped identifier values but
+// those of the types in keep.
+func (u *union) join(ra, rb int, keep map[string]bool) {
 	u.parent[rb] = ra
 	u.members[ra] = append(u.members[ra], u.members[rb]...)
 	delete(u.members, rb)
@@ -93,7 +121,6 @@ func (u *union) union(a, b int) (merged bool, protection, detail string) {
 		}
 	}
 	delete(u.capped, rb)
-	return true, "", ""
 }
 
 // keepApart records do-not-merge assertions: pairs of record keys (unknown

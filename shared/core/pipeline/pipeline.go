@@ -245,25 +245,50 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 
 // try processes the records not yet done. It returns how many were pending.
 func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) (int, error) {
-	var pending []int
-	var pendingKeys []string
-	for i := range recs {
-		if !done[i] {
-			pending = append(pending, i)
-			pendingKeys = append(pendingKeys, keys[i])
-		}
-	}
+	pending := pendingOf(done)
 	if len(pending) == 0 {
 		return 0, nil
+	}
+	pendingKeys := make([]string, len(pending))
+	for j, i := range pending {
+		pendingKeys[j] = keys[i]
 	}
 	seen, err := p.st.Seen(ctx, pendingKeys)
 	if err != nil {
 		return len(pending), fmt.Errorf("check idempotency keys: %w", err)
 	}
+	b, err := p.batch(ctx, recs, keys, pending, seen, done, res)
+	if err != nil {
+		return len(pending), err
+	}
+	return len(pending), p.commitBatch(ctx, b, done, res)
+}
+
+// pendingOf returns the indexes of the records not done.
+func pendingOf(done []bool) []int {
+	var pending []int
+	for i, d := range done {
+		if !d {
+			pending = append(pending, i)
+		}
+	}
+	return pending
+}
+
+// batch is the change sets of one attempt, with the index of each one's
+// record and its outcome.
+type batch struct {
+	changes  []store.Change
+	idx      []int
+	outcomes []outcome
+}
+
+// batch builds the change sets of the pending records over one view, so
+// each sees the changes before it. Records whose key was seen, or occurs
+// earlier in the batch, are duplicates: done, changing nothing.
+func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []string, pending []int, seen map[string]bool, done []bool, res *Result) (batch, error) {
 	v := newView(p.st, p.resolver.BlockLimit)
-	var changes []store.Change
-	var idx []int
-	var outcomes []outcome
+	var b batch
 	inBatch := map[string]bool{}
 	for _, i := range pending {
 		if seen[keys[i]] || inBatch[keys[i]] {
@@ -274,38 +299,40 @@ func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string
 		inBatch[keys[i]] = true
 		ch, out, err := p.change(ctx, v, recs[i], keys[i])
 		if err != nil {
-			return len(pending), fmt.Errorf("record %s: %w", recs[i].Key(), err)
+			return batch{}, fmt.Errorf("record %s: %w", recs[i].Key(), err)
 		}
-		changes = append(changes, ch)
-		idx = append(idx, i)
-		outcomes = append(outcomes, out)
+		b.changes = append(b.changes, ch)
+		b.idx = append(b.idx, i)
+		b.outcomes = append(b.outcomes, out)
 	}
-	if len(changes) == 0 {
-		return len(pending), nil
+	return b, nil
+}
+
+// commitBatch commits the batch and accounts for the changes that landed.
+// On a conflict some leading changes may have been applied; the next
+// attempt would find their keys in Seen and count them as duplicates,
+// misreporting them, so the store is asked which keys landed.
+func (p *Pipeline) commitBatch(ctx context.Context, b batch, done []bool, res *Result) error {
+	if len(b.changes) == 0 {
+		return nil
 	}
-	err = p.st.Commit(ctx, changes...)
+	err := p.st.Commit(ctx, b.changes...)
 	if err != nil && !fault.Is(err, fault.ErrConflict) {
-		return len(pending), fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
+	landed := map[string]bool{}
 	if err != nil {
-		// Some leading changes may have been applied; the next attempt
-		// finds their keys in Seen and counts them as duplicates, which
-		// would misreport them. Ask the store which keys landed.
-		landed, serr := p.st.Seen(ctx, keysOf(changes))
-		if serr != nil {
-			return len(pending), fmt.Errorf("check landed changes: %w", serr)
+		var serr error
+		if landed, serr = p.st.Seen(ctx, keysOf(b.changes)); serr != nil {
+			return fmt.Errorf("check landed changes: %w", serr)
 		}
-		for j, ch := range changes {
-			if landed[ch.Keys[0]] {
-				p.account(res, idx[j], outcomes[j], done)
-			}
+	}
+	for j, ch := range b.changes {
+		if err == nil || landed[ch.Keys[0]] {
+			p.account(res, b.idx[j], b.outcomes[j], done)
 		}
-		return len(pending), err
 	}
-	for j := range changes {
-		p.account(res, idx[j], outcomes[j], done)
-	}
-	return len(pending), nil
+	return err
 }
 
 func (p *Pipeline) account(res *Result, i int, out outcome, done []bool) {
@@ -401,27 +428,14 @@ func (p *Pipeline) placeholders(ctx context.Context, v *view, rec profile.Record
 // entries above its step go when it shrinks, all of them when it goes.
 func sizeItems(before, after map[string]int, stats map[string]int64) []store.ItemWrite {
 	var out []store.ItemWrite
-	buckets := identity.HistogramBuckets()
-	step := func(sizes map[string]int, id string) int {
-		if n, ok := sizes[id]; ok && n >= identity.MinRanked {
-			return identity.RankStep(n)
-		}
-		return 0
-	}
 	for _, id := range slices.Sorted(maps.Keys(before)) {
 		n := before[id]
 		if m, ok := after[id]; ok && m == n {
 			continue
 		}
-		if n > 0 {
-			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]--
-		}
-		if was, is := step(before, id), step(after, id); is < was {
-			for _, sort := range identity.TopSorts(n, id) {
-				if s, _, err := identity.ParseTopSort(sort); err == nil && s > is {
-					out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: sort}})
-				}
-			}
+		histAdd(stats, n, -1)
+		if was, is := rankStep(before, id), rankStep(after, id); is < was {
+			out = append(out, rankDrops(n, id, is)...)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(after)) {
@@ -429,16 +443,43 @@ func sizeItems(before, after map[string]int, stats map[string]int64) []store.Ite
 		if m, ok := before[id]; ok && m == n {
 			continue
 		}
-		if n > 0 {
-			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]++
-		}
-		if is := step(after, id); is > 0 && is != step(before, id) {
+		histAdd(stats, n, 1)
+		if is := rankStep(after, id); is > 0 && is != rankStep(before, id) {
 			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id), N: int64(n)}})
 		}
 	}
 	for name, n := range stats {
 		if n == 0 && strings.HasPrefix(name, identity.CounterHistPrefix) {
 			delete(stats, name)
+		}
+	}
+	return out
+}
+
+// histAdd adds d to the histogram counter of a cluster of n records (none
+// for an empty one).
+func histAdd(stats map[string]int64, n int, d int64) {
+	if n > 0 {
+		stats[identity.CounterHistPrefix+identity.HistogramBuckets()[identity.BucketOf(n)].Label] += d
+	}
+}
+
+// rankStep is the rank step of profile id of sizes (identity.RankStep),
+// 0 when absent or too small to be ranked.
+func rankStep(sizes map[string]int, id string) int {
+	if n, ok := sizes[id]; ok && n >= identity.MinRanked {
+		return identity.RankStep(n)
+	}
+	return 0
+}
+
+// rankDrops deletes the ranking entries of profile id, of n records,
+// above step is.
+func rankDrops(n int, id string, is int) []store.ItemWrite {
+	var out []store.ItemWrite
+	for _, sort := range identity.TopSorts(n, id) {
+		if s, _, err := identity.ParseTopSort(sort); err == nil && s > is {
+			out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: sort}})
 		}
 	}
 	return out
