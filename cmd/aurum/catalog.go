@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,7 +33,7 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s is not valid", *cfgPath)
 	}
-	st, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	st, err := embedded.OpenData(*data)
 	if err != nil {
 		return fmt.Errorf("open store (is aurum local running on %s? stop it or use GET /v1/catalog): %w", *data, err)
 	}

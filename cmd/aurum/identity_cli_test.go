@@ -102,7 +102,7 @@ func TestUnmergeAndStatsCommands(t *testing.T) {
 		}
 		return rec
 	}
-	res, err := pipeline.New(cfg, st, pipeline.Options{}).Ingest(ctx, []profile.Record{
+	res, err := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{}).Ingest(ctx, []profile.Record{
 		r("1", "email:ann@example.com"), r("2", "email:bob@example.com"), r("3", "email:ann@example.com", "email:bob@example.com"),
 	})
 	st.Close()

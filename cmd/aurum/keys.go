@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -62,7 +61,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		st = dynamo.New(dynamodb.NewFromConfig(ac), *table, dynamo.Options{})
 	} else {
-		es, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+		es, err := embedded.OpenData(*data)
 		if err != nil {
 			return fmt.Errorf("open store: %w", err)
 		}

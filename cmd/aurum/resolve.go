@@ -85,7 +85,7 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s is not valid", *cfgPath)
 	}
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		return err
 	}
@@ -419,7 +419,7 @@ func printExplain(w io.Writer, in *batchInput, res *identity.Resolution, a, b st
 
 // localAssertions reads the do-not-merge assertions of the local store.
 func localAssertions(ctx context.Context, data string) ([][2]string, error) {
-	st, err := embedded.Open(filepath.Join(data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	st, err := embedded.OpenData(data)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
@@ -49,7 +48,7 @@ func runSegments(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "%d segments compile\n", len(ev.Segments()))
 		return nil
 	}
-	st, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	st, err := embedded.OpenData(*data)
 	if err != nil {
 		return fmt.Errorf("%w (stop aurum local first: the store file is locked while it runs)", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
-	"time"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -30,11 +28,11 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s is not valid", *cfgPath)
 	}
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		return err
 	}
-	st, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	st, err := embedded.OpenData(*data)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
-	"time"
 
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -54,12 +52,12 @@ func runUnmerge(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, err)
 		return fmt.Errorf("%s is not valid", *cfgPath)
 	}
-	st, err := embedded.Open(filepath.Join(*data, "aurum.db"), embedded.Options{Timeout: 2 * time.Second})
+	st, err := embedded.OpenData(*data)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	sp, err := pipeline.New(cfg, st, pipeline.Options{}).Unmerge(ctx, pos[0], w)
+	sp, err := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{}).Unmerge(ctx, pos[0], w)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func TestLoadScoresGeneratedSet(t *testing.T) {
 	// Identity only: the sample segments and triggers do not change the
 	// clusters (and the segment extension has its own tests).
 	cfg.Segments, cfg.Triggers = nil, nil
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}

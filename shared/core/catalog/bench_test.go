@@ -72,7 +72,7 @@ func BenchmarkLoad(b *testing.B) {
 				st := openStore(b)
 				var ing file.Ingester = nopPipe{}
 				if pipe == "pipeline" {
-					ing = pipeline.New(cfg, st, pipeline.Options{})
+					ing = pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{})
 				}
 				opts := file.LoaderOptions{}
 				if observe {

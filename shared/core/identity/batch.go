@@ -4,11 +4,12 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
+	"maps"
 	"math"
 	"slices"
 	"sort"
 
-	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
 
@@ -78,18 +79,36 @@ func ClusterID(minKey string) string {
 // links are applied rule by rule, strongest first, and merge protection
 // may refuse them. The result does not depend on the order of recs.
 func (e *Engine) Resolve(recs []profile.Record, opts BatchOptions) *Resolution {
+	res := newResolution(e, recs)
+	byID, ids := e.identifierIndex(recs)
+	res.quarantine(byID, ids)
+	edges := res.candidates(byID, ids)
+	sortEdges(edges, res.keys)
+	u := newUnion(e, recs, res.parent)
+	u.keepApart(opts.Apart, res.byKey)
+	res.link(u, edges)
+	res.cluster(u)
+	return res
+}
+
+// newResolution starts the resolution of recs: every record its own
+// cluster, and empty statistics for the engine's rules.
+func newResolution(e *Engine, recs []profile.Record) *Resolution {
 	n := len(recs)
-	res := &Resolution{eng: e, recs: recs, keys: make([]string, n), parent: make([]int, n), adj: map[int][]step{}, quarantined: map[profile.Identifier]bool{}}
-	byKey := make(map[string]int, n)
+	res := &Resolution{eng: e, recs: recs, keys: make([]string, n), parent: make([]int, n),
+		byKey: make(map[string]int, n), adj: map[int][]step{}, quarantined: map[profile.Identifier]bool{}}
 	for i := range recs {
 		res.keys[i] = recs[i].Key()
 		res.parent[i] = i
-		byKey[res.keys[i]] = i
+		res.byKey[res.keys[i]] = i
 	}
-	res.byKey = byKey
 	res.Stats = newStats(e)
+	return res
+}
 
-	// Identifier index and placeholder detection.
+// identifierIndex lists, per identifier value of a type some rule links
+// on, the records holding it, and those values in a stable order.
+func (e *Engine) identifierIndex(recs []profile.Record) (map[profile.Identifier][]int, []profile.Identifier) {
 	byID := map[profile.Identifier][]int{}
 	for i := range recs {
 		for _, id := range recs[i].Identifiers {
@@ -98,104 +117,158 @@ func (e *Engine) Resolve(recs []profile.Record, opts BatchOptions) *Resolution {
 			}
 		}
 	}
-	ids := make([]profile.Identifier, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b profile.Identifier) int { return cmp.Compare(a.String(), b.String()) })
-	if e.ph != nil {
-		for _, id := range ids {
-			members := byID[id]
-			if len(members) <= e.ph.maxDistinct {
-				continue
-			}
-			var fps [][]string
-			for _, i := range members {
-				if fp, ok := e.Fingerprint(recs[i]); ok {
-					fps = append(fps, fp)
-				}
-			}
-			slices.SortFunc(fps, func(a, b []string) int { return cmp.Compare(fpString(a), fpString(b)) })
-			var reps [][]string
-			q := false
-			for _, fp := range fps {
-				if reps, q = e.Observe(reps, fp); q {
-					break
-				}
-			}
-			if q {
-				res.quarantined[id] = true
-				res.Stats.Quarantined = append(res.Stats.Quarantined, Quarantine{Identifier: id, Records: len(members), Distinct: len(reps)})
-				res.Stats.Blocked[ProtectPlaceholder] += len(members) - 1
-			}
-		}
-	}
-	isQ := func(id profile.Identifier) bool { return res.quarantined[id] }
+	ids := slices.SortedFunc(maps.Keys(byID), func(a, b profile.Identifier) int { return cmp.Compare(a.String(), b.String()) })
+	return byID, ids
+}
 
-	var edges []edge
-	star := func(members []int, r *rule) {
-		sorted := slices.Clone(members)
-		sort.Slice(sorted, func(x, y int) bool { return res.keys[sorted[x]] < res.keys[sorted[y]] })
-		for _, m := range sorted[1:] {
-			edges = append(edges, edge{a: sorted[0], b: m, rule: r, weight: math.Inf(1)})
-		}
+// quarantine applies placeholder detection to the identifier values:
+// a quarantined value links nothing, and each of its records but one
+// counts as blocked.
+func (r *Resolution) quarantine(byID map[profile.Identifier][]int, ids []profile.Identifier) {
+	if r.eng.ph == nil {
+		return
 	}
 	for _, id := range ids {
-		if members := byID[id]; len(members) > 1 && !res.quarantined[id] {
-			star(members, e.idRule[id.Type])
-		}
-	}
-	for _, r := range e.rules {
-		if r.kind == KindIdentifier {
+		members := byID[id]
+		distinct, q := r.eng.placeholder(r.recs, members)
+		if !q {
 			continue
 		}
-		blocks := map[string][]int{}
-		var order []string
-		for i := range recs {
-			for _, k := range r.keys(&recs[i]) {
-				if _, ok := blocks[k.Value]; !ok {
-					order = append(order, k.Value)
-				}
-				blocks[k.Value] = append(blocks[k.Value], i)
-			}
+		r.quarantined[id] = true
+		r.Stats.Quarantined = append(r.Stats.Quarantined, Quarantine{Identifier: id, Records: len(members), Distinct: distinct})
+		r.Stats.Blocked[ProtectPlaceholder] += len(members) - 1
+	}
+}
+
+// placeholder reports whether the value held by the records at positions
+// members is a placeholder, and how many disagreeing fingerprints it was
+// seen with. The fingerprints are observed in a stable order, so the
+// answer does not depend on the order of the records.
+func (e *Engine) placeholder(recs []profile.Record, members []int) (distinct int, quarantined bool) {
+	if e.ph == nil || len(members) <= e.ph.maxDistinct {
+		return 0, false
+	}
+	var fps [][]string
+	for _, i := range members {
+		if fp, ok := e.Fingerprint(recs[i]); ok {
+			fps = append(fps, fp)
 		}
-		rs := res.Stats.rule(r.name)
-		if r.kind == KindComposite {
+	}
+	slices.SortFunc(fps, func(a, b []string) int { return cmp.Compare(fpString(a), fpString(b)) })
+	var reps [][]string
+	for _, fp := range fps {
+		if reps, quarantined = e.Observe(reps, fp); quarantined {
+			break
+		}
+	}
+	return len(reps), quarantined
+}
+
+// candidates returns the links the rules find: a star over the records
+// sharing an identifier value (not quarantined) or a composite key, and
+// the matching pairs compared within each fuzzy or weighted block.
+func (r *Resolution) candidates(byID map[profile.Identifier][]int, ids []profile.Identifier) []edge {
+	var edges []edge
+	for _, id := range ids {
+		if members := byID[id]; len(members) > 1 && !r.quarantined[id] {
+			edges = r.star(edges, members, r.eng.idRule[id.Type])
+		}
+	}
+	for _, ru := range r.eng.rules {
+		switch ru.kind {
+		case KindIdentifier:
+		case KindComposite:
+			blocks, order := ru.blocks(r.recs)
 			for _, k := range order {
 				if len(blocks[k]) > 1 {
-					star(blocks[k], r)
+					edges = r.star(edges, blocks[k], ru)
 				}
 			}
+		default:
+			edges = append(edges, r.compared(ru)...)
+		}
+	}
+	return edges
+}
+
+// star appends to edges the exact links joining members under ru: from
+// the member with the smallest record key to each other member.
+func (r *Resolution) star(edges []edge, members []int, ru *rule) []edge {
+	sorted := slices.Clone(members)
+	sort.Slice(sorted, func(x, y int) bool { return r.keys[sorted[x]] < r.keys[sorted[y]] })
+	for _, m := range sorted[1:] {
+		edges = append(edges, edge{a: sorted[0], b: m, rule: ru, weight: math.Inf(1)})
+	}
+	return edges
+}
+
+// blocks groups the records by the rule's index keys: key value → the
+// positions of the records having it, and the values in first-seen order.
+func (ru *rule) blocks(recs []profile.Record) (map[string][]int, []string) {
+	blocks := map[string][]int{}
+	var order []string
+	for i := range recs {
+		for _, k := range ru.keys(&recs[i]) {
+			if _, ok := blocks[k.Value]; !ok {
+				order = append(order, k.Value)
+			}
+			blocks[k.Value] = append(blocks[k.Value], i)
+		}
+	}
+	return blocks, order
+}
+
+// compared returns the links of a fuzzy or weighted rule: every pair of
+// records sharing a block is compared once (a block larger than the
+// rule's max_block_size is skipped) and the matching pairs link, with
+// their match weight.
+func (r *Resolution) compared(ru *rule) []edge {
+	blocks, order := ru.blocks(r.recs)
+	rs := r.Stats.rule(ru.name)
+	isQ := func(id profile.Identifier) bool { return r.quarantined[id] }
+	seen := map[[2]int]bool{}
+	var edges []edge
+	for _, k := range order {
+		members := blocks[k]
+		if len(members) > ru.maxBlock {
+			rs.SkippedBlocks++
 			continue
 		}
-		seen := map[[2]int]bool{}
-		for _, k := range order {
-			members := blocks[k]
-			if len(members) > r.maxBlock {
-				rs.SkippedBlocks++
+		for p := range pairs(members) {
+			if seen[p] {
 				continue
 			}
-			for x := 0; x < len(members); x++ {
-				for y := x + 1; y < len(members); y++ {
-					a, b := members[x], members[y]
-					if a > b {
-						a, b = b, a
-					}
-					if seen[[2]int{a, b}] {
-						continue
-					}
-					seen[[2]int{a, b}] = true
-					rs.Compared++
-					out, w := r.evaluate(&recs[a], &recs[b], isQ)
-					if out.Match {
-						edges = append(edges, edge{a: a, b: b, rule: r, weight: w})
-					}
+			seen[p] = true
+			rs.Compared++
+			if out, w := ru.evaluate(&r.recs[p[0]], &r.recs[p[1]], isQ); out.Match {
+				edges = append(edges, edge{a: p[0], b: p[1], rule: ru, weight: w})
+			}
+		}
+	}
+	return edges
+}
+
+// pairs yields every pair of members, each as (smaller, larger)
+// position, in the order of members.
+func pairs(members []int) iter.Seq[[2]int] {
+	return func(yield func([2]int) bool) {
+		for x := 0; x < len(members); x++ {
+			for y := x + 1; y < len(members); y++ {
+				a, b := members[x], members[y]
+				if !yield([2]int{min(a, b), max(a, b)}) {
+					return
 				}
 			}
 		}
 	}
+}
+
+// sortEdges orients each edge from the smaller record key and orders the
+// edges as they are applied: by rule order, strongest weight first, then
+// by record keys.
+func sortEdges(edges []edge, keys []string) {
 	for i := range edges {
-		if res.keys[edges[i].a] > res.keys[edges[i].b] {
+		if keys[edges[i].a] > keys[edges[i].b] {
 			edges[i].a, edges[i].b = edges[i].b, edges[i].a
 		}
 	}
@@ -206,24 +279,20 @@ func (e *Engine) Resolve(recs []profile.Record, opts BatchOptions) *Resolution {
 		if c := cmp.Compare(y.weight, x.weight); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(res.keys[x.a], res.keys[y.a]); c != 0 {
+		if c := cmp.Compare(keys[x.a], keys[y.a]); c != 0 {
 			return c
 		}
-		return cmp.Compare(res.keys[x.b], res.keys[y.b])
+		return cmp.Compare(keys[x.b], keys[y.b])
 	})
+}
 
-	u := newUnion(e, recs, res.parent)
-	for _, a := range opts.Apart {
-		i, ok1 := byKey[a[0]]
-		j, ok2 := byKey[a[1]]
-		if ok1 && ok2 && i != j {
-			u.apart[i] = append(u.apart[i], j)
-			u.apart[j] = append(u.apart[j], i)
-		}
-	}
+// link applies the sorted edges to u: each joins two clusters unless merge
+// protection refuses it. The rule statistics, the refusals and the
+// accepted links (for Explain's paths) are recorded.
+func (r *Resolution) link(u *union, edges []edge) {
 	linked := map[string]map[int]bool{}
 	for _, ed := range edges {
-		rs := res.Stats.rule(ed.rule.name)
+		rs := r.Stats.rule(ed.rule.name)
 		rs.Links++
 		if linked[ed.rule.name] == nil {
 			linked[ed.rule.name] = map[int]bool{}
@@ -233,131 +302,43 @@ func (e *Engine) Resolve(recs []profile.Record, opts BatchOptions) *Resolution {
 		merged, prot, detail := u.union(ed.a, ed.b)
 		switch {
 		case prot != "":
-			res.Stats.Blocked[prot]++
+			r.Stats.Blocked[prot]++
 			rs.Blocked++
-			res.refused = append(res.refused, Refusal{A: res.keys[ed.a], B: res.keys[ed.b], Rule: ed.rule.name, Protection: prot, Detail: detail})
+			r.refused = append(r.refused, Refusal{A: r.keys[ed.a], B: r.keys[ed.b], Rule: ed.rule.name, Protection: prot, Detail: detail})
 		case merged:
 			rs.Merges++
-			res.adj[ed.a] = append(res.adj[ed.a], step{to: ed.b, rule: ed.rule.name, weight: ed.weight})
-			res.adj[ed.b] = append(res.adj[ed.b], step{to: ed.a, rule: ed.rule.name, weight: ed.weight})
+			r.adj[ed.a] = append(r.adj[ed.a], step{to: ed.b, rule: ed.rule.name, weight: ed.weight})
+			r.adj[ed.b] = append(r.adj[ed.b], step{to: ed.a, rule: ed.rule.name, weight: ed.weight})
 		}
 	}
 	for name, recsLinked := range linked {
-		res.Stats.rule(name).Records = len(recsLinked)
+		r.Stats.rule(name).Records = len(recsLinked)
 	}
+}
 
-	// Cluster ids from the smallest member key.
+// cluster names the clusters of u (ClusterID of their smallest record
+// key), gives each record its cluster's id and fills the cluster
+// statistics.
+func (r *Resolution) cluster(u *union) {
 	minKey := map[int]string{}
 	size := map[int]int{}
-	for i := range recs {
-		r := u.find(i)
-		if k, ok := minKey[r]; !ok || res.keys[i] < k {
-			minKey[r] = res.keys[i]
+	for i := range r.recs {
+		root := u.find(i)
+		if k, ok := minKey[root]; !ok || r.keys[i] < k {
+			minKey[root] = r.keys[i]
 		}
-		size[r]++
+		size[root]++
 	}
-	res.ProfileIDs = make([]string, n)
-	for i := range recs {
-		res.ProfileIDs[i] = ClusterID(minKey[u.find(i)])
+	r.ProfileIDs = make([]string, len(r.recs))
+	for i := range r.recs {
+		r.ProfileIDs[i] = ClusterID(minKey[u.find(i)])
 	}
 	sizes := make(map[string]int, len(size))
-	for r, s := range size {
-		sizes[ClusterID(minKey[r])] = s
+	for root, s := range size {
+		sizes[ClusterID(minKey[root])] = s
 	}
-	res.Stats.Records = n
-	res.Stats.setClusters(sizes)
-	return res
-}
-
-// union is a union-find over records that enforces merge protection.
-type union struct {
-	e       *Engine
-	parent  []int
-	members map[int][]int
-	// capped holds, per root, the values of capped identifier types.
-	capped map[int]map[string]map[string]bool
-	apart  map[int][]int
-}
-
-func newUnion(e *Engine, recs []profile.Record, parent []int) *union {
-	u := &union{e: e, parent: parent, members: map[int][]int{}, capped: map[int]map[string]map[string]bool{}, apart: map[int][]int{}}
-	for i := range recs {
-		u.members[i] = []int{i}
-		for _, id := range recs[i].Identifiers {
-			if t, ok := e.types[id.Type]; ok && t.max > 0 {
-				if u.capped[i] == nil {
-					u.capped[i] = map[string]map[string]bool{}
-				}
-				if u.capped[i][id.Type] == nil {
-					u.capped[i][id.Type] = map[string]bool{}
-				}
-				u.capped[i][id.Type][id.Value] = true
-			}
-		}
-	}
-	return u
-}
-
-func (u *union) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-// union joins the clusters of a and b unless protection refuses; it
-// returns whether they merged, or the protection that refused.
-func (u *union) union(a, b int) (merged bool, protection, detail string) {
-	ra, rb := u.find(a), u.find(b)
-	if ra == rb {
-		return false, "", ""
-	}
-	if len(u.members[ra]) < len(u.members[rb]) {
-		ra, rb = rb, ra
-	}
-	for _, m := range u.members[rb] {
-		for _, p := range u.apart[m] {
-			if u.find(p) == ra {
-				return false, ProtectDoNotMerge, "do-not-merge assertion"
-			}
-		}
-	}
-	keep := map[string]bool{}
-	for t, vals := range u.capped[rb] {
-		info := u.e.types[t]
-		n := len(u.capped[ra][t])
-		for v := range vals {
-			if !u.capped[ra][t][v] {
-				n++
-			}
-		}
-		if n > info.max {
-			if info.onConflict != config.ConflictKeepPriority {
-				return false, ProtectMaxPerProfile, t
-			}
-			keep[t] = true
-		}
-	}
-	u.parent[rb] = ra
-	u.members[ra] = append(u.members[ra], u.members[rb]...)
-	delete(u.members, rb)
-	for t, vals := range u.capped[rb] {
-		if u.capped[ra] == nil {
-			u.capped[ra] = map[string]map[string]bool{}
-		}
-		if u.capped[ra][t] == nil {
-			u.capped[ra][t] = map[string]bool{}
-		}
-		if keep[t] {
-			continue // the surviving cluster keeps its own identifiers
-		}
-		for v := range vals {
-			u.capped[ra][t][v] = true
-		}
-	}
-	delete(u.capped, rb)
-	return true, "", ""
+	r.Stats.Records = len(r.recs)
+	r.Stats.setClusters(sizes)
 }
 
 // Index returns the position of the record with key source/id, or -1.

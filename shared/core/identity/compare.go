@@ -74,46 +74,63 @@ func (e *Engine) compare(a, b *profile.Record, quarantined func(profile.Identifi
 	return d
 }
 
-// compareRule evaluates only rule r (for candidates found through r's
-// keys).
+// evaluate evaluates only rule r (for candidates found through r's
+// keys) and returns the link weight of a match: +Inf for exact rules.
 func (r *rule) evaluate(a, b *profile.Record, quarantined func(profile.Identifier) bool) (RuleResult, float64) {
 	res := RuleResult{Rule: r.name, Kind: r.kind}
-	switch r.kind {
-	case KindIdentifier:
-		for _, id := range a.Identifiers {
-			if !slices.Contains(r.idTypes, id.Type) || !slices.Contains(b.Identifiers, id) {
-				continue
-			}
-			if quarantined != nil && quarantined(id) {
-				res.Reason = fmt.Sprintf("share a %s, but that value is quarantined as a placeholder", id.Type)
-				continue
-			}
-			res.Match = true
-			res.Reason = "share a " + id.Type
-			return res, math.Inf(1)
-		}
-		if res.Reason == "" {
-			res.Reason = "no shared identifier of type " + joinTypes(r.idTypes)
-		}
-		return res, 0
-	case KindComposite:
-		ka, okA := r.compositeKey(a)
-		kb, okB := r.compositeKey(b)
-		switch {
-		case !okA || !okB:
-			res.Reason = "a key attribute is missing"
-		case ka == kb:
-			res.Match, res.Reason = true, "equal composite key"
-			return res, math.Inf(1)
-		default:
-			res.Reason = "composite keys differ"
-		}
-		return res, 0
-	}
-	if !r.shareBlock(a, b) {
+	switch {
+	case r.kind == KindIdentifier:
+		return r.evaluateIdentifiers(res, a, b, quarantined)
+	case r.kind == KindComposite:
+		return r.evaluateComposite(res, a, b)
+	case !r.shareBlock(a, b):
 		res.Reason = "no shared blocking key: not compared"
 		return res, 0
 	}
+	return r.evaluateScores(res, a, b)
+}
+
+// evaluateIdentifiers matches records sharing an identifier of the rule's
+// types that is not quarantined.
+func (r *rule) evaluateIdentifiers(res RuleResult, a, b *profile.Record, quarantined func(profile.Identifier) bool) (RuleResult, float64) {
+	for _, id := range a.Identifiers {
+		if !slices.Contains(r.idTypes, id.Type) || !slices.Contains(b.Identifiers, id) {
+			continue
+		}
+		if quarantined != nil && quarantined(id) {
+			res.Reason = fmt.Sprintf("share a %s, but that value is quarantined as a placeholder", id.Type)
+			continue
+		}
+		res.Match = true
+		res.Reason = "share a " + id.Type
+		return res, math.Inf(1)
+	}
+	if res.Reason == "" {
+		res.Reason = "no shared identifier of type " + joinTypes(r.idTypes)
+	}
+	return res, 0
+}
+
+// evaluateComposite matches records with equal composite keys.
+func (r *rule) evaluateComposite(res RuleResult, a, b *profile.Record) (RuleResult, float64) {
+	ka, okA := r.compositeKey(a)
+	kb, okB := r.compositeKey(b)
+	switch {
+	case !okA || !okB:
+		res.Reason = "a key attribute is missing"
+	case ka == kb:
+		res.Match, res.Reason = true, "equal composite key"
+		return res, math.Inf(1)
+	default:
+		res.Reason = "composite keys differ"
+	}
+	return res, 0
+}
+
+// evaluateScores runs the comparisons of a fuzzy rule (enough must reach
+// their threshold; the weight is the mean similarity) or a weighted one
+// (the summed match weight must reach the threshold).
+func (r *rule) evaluateScores(res RuleResult, a, b *profile.Record) (RuleResult, float64) {
 	agree := 0
 	var total float64
 	for _, c := range r.cmps {

@@ -79,6 +79,28 @@ const maxRankCandidates = 200
 // largest reads those candidates and, when st can read profiles, their
 // exact sizes (otherwise the size each entry was written with).
 func largest(ctx context.Context, st ItemReader) ([]ClusterSize, error) {
+	cands, err := rankCandidates(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if pr, ok := st.(ProfileReader); ok {
+		if cands, err = exactSizes(ctx, pr, cands); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(cands, func(a, b ClusterSize) int {
+		if a.Records != b.Records {
+			return b.Records - a.Records
+		}
+		return strings.Compare(a.ProfileID, b.ProfileID)
+	})
+	return cands[:min(len(cands), MaxLargest)], nil
+}
+
+// rankCandidates reads the ranking down to the step of its MaxLargest-th
+// entry (at most maxRankCandidates entries), each profile once, with the
+// size it was written with (at least its step).
+func rankCandidates(ctx context.Context, st ItemReader) ([]ClusterSize, error) {
 	var cands []ClusterSize
 	seen := map[string]bool{}
 	floor := -1
@@ -102,11 +124,7 @@ func largest(ctx context.Context, st ItemReader) ([]ClusterSize, error) {
 				continue
 			}
 			seen[id] = true
-			n := int(it.N)
-			if n < step {
-				n = step
-			}
-			cands = append(cands, ClusterSize{ProfileID: id, Records: n})
+			cands = append(cands, ClusterSize{ProfileID: id, Records: max(int(it.N), step)})
 			if len(cands) == MaxLargest {
 				floor = step
 			}
@@ -116,31 +134,28 @@ func largest(ctx context.Context, st ItemReader) ([]ClusterSize, error) {
 		}
 		cursor = next
 	}
-	if pr, ok := st.(ProfileReader); ok {
-		kept := cands[:0]
-		for _, c := range cands {
-			p, err := pr.Profile(ctx, c.ProfileID)
-			if fault.Is(err, fault.ErrNotFound) {
-				continue // erased meanwhile
-			}
-			if err != nil {
-				return nil, fmt.Errorf("identity: read size of cluster %s: %w", c.ProfileID, err)
-			}
-			if p.ID != c.ProfileID {
-				continue // merged away meanwhile
-			}
-			c.Records = p.RecordCount
-			kept = append(kept, c)
+	return cands, nil
+}
+
+// exactSizes replaces the candidates' sizes with their profiles' record
+// counts, leaving out profiles erased or merged away meanwhile.
+func exactSizes(ctx context.Context, pr ProfileReader, cands []ClusterSize) ([]ClusterSize, error) {
+	kept := cands[:0]
+	for _, c := range cands {
+		p, err := pr.Profile(ctx, c.ProfileID)
+		if fault.Is(err, fault.ErrNotFound) {
+			continue // erased meanwhile
 		}
-		cands = kept
+		if err != nil {
+			return nil, fmt.Errorf("identity: read size of cluster %s: %w", c.ProfileID, err)
+		}
+		if p.ID != c.ProfileID {
+			continue // merged away meanwhile
+		}
+		c.Records = p.RecordCount
+		kept = append(kept, c)
 	}
-	slices.SortFunc(cands, func(a, b ClusterSize) int {
-		if a.Records != b.Records {
-			return b.Records - a.Records
-		}
-		return strings.Compare(a.ProfileID, b.ProfileID)
-	})
-	return cands[:min(len(cands), MaxLargest)], nil
+	return kept, nil
 }
 
 // MaxQuarantineListed bounds the quarantined values StreamStats lists.

@@ -23,10 +23,8 @@ func TestForgetterForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	eng, err := identity.New(&config.Config{
-		Identifiers: []config.IdentifierType{{Name: "email", Normalizer: "email"}},
-		Identity:    config.Identity{Rules: []config.MatchRule{{Name: "name-birth", Kind: config.RuleExact, Attributes: []string{"last_name", "birth_date"}}}},
-	})
+	eng, err := identity.New([]config.IdentifierType{{Name: "email", Normalizer: "email"}},
+		&config.Identity{Rules: []config.MatchRule{{Name: "name-birth", Kind: config.RuleExact, Attributes: []string{"last_name", "birth_date"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,13 +108,18 @@ type level struct {
 	weight float64
 }
 
-// New compiles the identity rules of cfg. With no rules configured, every
-// declared identifier type links exactly, under a rule named
-// "exact_<type>". cfg should have been validated; New reports what it
-// cannot compile.
-func New(cfg *config.Config) (*Engine, error) {
+// New compiles the identity rules (nil: none) over the declared
+// identifier types, in priority order (aurum.yaml's identifiers and
+// identity sections). With no rules configured, every declared
+// identifier type links exactly, under a rule named "exact_<type>". The
+// configuration should have been validated; New reports what it cannot
+// compile.
+func New(types []config.IdentifierType, rules *config.Identity) (*Engine, error) {
+	if rules == nil {
+		rules = &config.Identity{}
+	}
 	e := &Engine{idRule: map[string]*rule{}, types: map[string]typeInfo{}}
-	for i, it := range cfg.Identifiers {
+	for i, it := range types {
 		oc := it.OnConflict
 		if oc == "" {
 			oc = config.ConflictRefuse
@@ -122,13 +127,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		e.types[it.Name] = typeInfo{priority: i, max: it.MaxPerProfile, onConflict: oc}
 		e.typeList = append(e.typeList, it.Name)
 	}
-	rules := cfg.Identity.Rules
-	if len(rules) == 0 {
-		for _, it := range cfg.Identifiers {
-			rules = append(rules, config.MatchRule{Name: "exact_" + it.Name, Kind: config.RuleExact, Identifiers: []string{it.Name}})
-		}
-	}
-	for i, mr := range rules {
+	for i, mr := range matchRules(types, rules.Rules) {
 		r, err := compileRule(i, mr)
 		if err != nil {
 			return nil, fmt.Errorf("identity: rule %q: %w", mr.Name, err)
@@ -143,7 +142,7 @@ func New(cfg *config.Config) (*Engine, error) {
 			}
 		}
 	}
-	if ph := cfg.Identity.Placeholders; ph != nil {
+	if ph := rules.Placeholders; ph != nil {
 		e.ph = &placeholders{attrs: ph.Attributes, maxDistinct: ph.MaxDistinct}
 		if e.ph.maxDistinct <= 0 {
 			e.ph.maxDistinct = DefaultMaxDistinct
@@ -152,6 +151,20 @@ func New(cfg *config.Config) (*Engine, error) {
 	return e, nil
 }
 
+// matchRules returns the configured rules, or without any one exact rule
+// per identifier type.
+func matchRules(types []config.IdentifierType, rules []config.MatchRule) []config.MatchRule {
+	if len(rules) > 0 {
+		return rules
+	}
+	var exact []config.MatchRule
+	for _, it := range types {
+		exact = append(exact, config.MatchRule{Name: "exact_" + it.Name, Kind: config.RuleExact, Identifiers: []string{it.Name}})
+	}
+	return exact
+}
+
+// compileRule compiles match rule mr, the i-th.
 func compileRule(i int, mr config.MatchRule) (*rule, error) {
 	r := &rule{index: i, name: mr.Name, threshold: mr.Threshold, maxBlock: mr.MaxBlockSize, minAgree: mr.MinAgree}
 	if r.maxBlock <= 0 {
@@ -159,14 +172,8 @@ func compileRule(i int, mr config.MatchRule) (*rule, error) {
 	}
 	switch mr.Kind {
 	case config.RuleExact, "":
-		if len(mr.Identifiers) > 0 {
-			r.kind = KindIdentifier
-			r.idTypes = mr.Identifiers
-		} else if len(mr.Attributes) > 0 {
-			r.kind = KindComposite
-			r.attrs = mr.Attributes
-		} else {
-			return nil, fmt.Errorf("exact rule without identifiers or attributes")
+		if err := r.compileExact(mr); err != nil {
+			return nil, err
 		}
 		return r, nil
 	case config.RuleFuzzy, config.RuleWeighted:
@@ -177,7 +184,41 @@ func compileRule(i int, mr config.MatchRule) (*rule, error) {
 	if len(mr.Blocking) == 0 || len(mr.Compare) == 0 {
 		return nil, fmt.Errorf("%s rule needs blocking keys and comparisons", mr.Kind)
 	}
-	for _, key := range mr.Blocking {
+	var err error
+	if r.blocking, err = compileBlocking(mr.Blocking); err != nil {
+		return nil, err
+	}
+	for _, c := range mr.Compare {
+		cmp, err := compileComparison(c, mr.Kind == config.RuleWeighted)
+		if err != nil {
+			return nil, err
+		}
+		r.cmps = append(r.cmps, cmp)
+	}
+	if r.kind == KindFuzzy && (r.minAgree <= 0 || r.minAgree > len(r.cmps)) {
+		r.minAgree = len(r.cmps)
+	}
+	return r, nil
+}
+
+// compileExact makes r an exact rule on identifiers or on a composite key
+// of attributes.
+func (r *rule) compileExact(mr config.MatchRule) error {
+	switch {
+	case len(mr.Identifiers) > 0:
+		r.kind, r.idTypes = KindIdentifier, mr.Identifiers
+	case len(mr.Attributes) > 0:
+		r.kind, r.attrs = KindComposite, mr.Attributes
+	default:
+		return fmt.Errorf("exact rule without identifiers or attributes")
+	}
+	return nil
+}
+
+// compileBlocking parses the blocking keys.
+func compileBlocking(keys [][]string) ([][]config.KeyPart, error) {
+	var out [][]config.KeyPart
+	for _, key := range keys {
 		var parts []config.KeyPart
 		for _, s := range key {
 			p, err := config.ParseKeyPart(s)
@@ -186,31 +227,33 @@ func compileRule(i int, mr config.MatchRule) (*rule, error) {
 			}
 			parts = append(parts, p)
 		}
-		r.blocking = append(r.blocking, parts)
+		out = append(out, parts)
 	}
-	for _, c := range mr.Compare {
-		cmp := comparator{attr: c.Attribute, method: c.Method, threshold: c.Threshold, optional: c.Optional, tolerance: c.Tolerance}
-		if mr.Kind == config.RuleWeighted {
-			var sm, su float64
-			for _, l := range c.Levels {
-				if l.M <= 0 || l.U <= 0 {
-					return nil, fmt.Errorf("comparison %s: m and u must be positive", c.Attribute)
-				}
-				cmp.levels = append(cmp.levels, level{min: l.Min, weight: math.Log2(l.M / l.U)})
-				sm += l.M
-				su += l.U
-			}
-			if sm >= 1 || su >= 1 {
-				return nil, fmt.Errorf("comparison %s: m and u must each sum below 1", c.Attribute)
-			}
-			cmp.elseWeight = math.Log2((1 - sm) / (1 - su))
+	return out, nil
+}
+
+// compileComparison compiles one comparison; for a weighted rule its
+// levels become match weights (log2 m/u), the rest of the probability
+// mass the weight below every level.
+func compileComparison(c config.Comparison, weighted bool) (comparator, error) {
+	cmp := comparator{attr: c.Attribute, method: c.Method, threshold: c.Threshold, optional: c.Optional, tolerance: c.Tolerance}
+	if !weighted {
+		return cmp, nil
+	}
+	var sm, su float64
+	for _, l := range c.Levels {
+		if l.M <= 0 || l.U <= 0 {
+			return comparator{}, fmt.Errorf("comparison %s: m and u must be positive", c.Attribute)
 		}
-		r.cmps = append(r.cmps, cmp)
+		cmp.levels = append(cmp.levels, level{min: l.Min, weight: math.Log2(l.M / l.U)})
+		sm += l.M
+		su += l.U
 	}
-	if r.kind == KindFuzzy && (r.minAgree <= 0 || r.minAgree > len(r.cmps)) {
-		r.minAgree = len(r.cmps)
+	if sm >= 1 || su >= 1 {
+		return comparator{}, fmt.Errorf("comparison %s: m and u must each sum below 1", c.Attribute)
 	}
-	return r, nil
+	cmp.elseWeight = math.Log2((1 - sm) / (1 - su))
+	return cmp, nil
 }
 
 // Rules returns the names of the rules in order.

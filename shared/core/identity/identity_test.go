@@ -46,7 +46,7 @@ func personRules() []config.MatchRule {
 
 func newEngine(t *testing.T, cfg *config.Config) *identity.Engine {
 	t.Helper()
-	e, err := identity.New(cfg)
+	e, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -184,25 +184,6 @@ func Number(a, b string, tolerance float64) float64 {
 // Soundex returns the American Soundex code of the first word of s (a
 // letter and three digits), or "" when s has no letter.
 func Soundex(s string) string {
-	code := func(r rune) byte {
-		switch r {
-		case 'b', 'f', 'p', 'v':
-			return '1'
-		case 'c', 'g', 'j', 'k', 'q', 's', 'x', 'z':
-			return '2'
-		case 'd', 't':
-			return '3'
-		case 'l':
-			return '4'
-		case 'm', 'n':
-			return '5'
-		case 'r':
-			return '6'
-		case 'h', 'w':
-			return 'h' // does not separate equal codes
-		}
-		return 0 // vowels separate equal codes
-	}
 	out := make([]byte, 0, 4)
 	var last byte
 	for _, r := range strings.ToLower(s) {
@@ -212,7 +193,7 @@ func Soundex(s string) string {
 			}
 			continue
 		}
-		c := code(r)
+		c := soundexCode(r)
 		if len(out) == 0 {
 			out = append(out, byte(r-'a'+'A'))
 			last = c
@@ -238,6 +219,28 @@ func Soundex(s string) string {
 		out = append(out, '0')
 	}
 	return string(out)
+}
+
+// soundexCode is the Soundex digit of lower-case letter r: 'h' for h and
+// w (they do not separate equal codes), 0 for vowels (they do).
+func soundexCode(r rune) byte {
+	switch r {
+	case 'b', 'f', 'p', 'v':
+		return '1'
+	case 'c', 'g', 'j', 'k', 'q', 's', 'x', 'z':
+		return '2'
+	case 'd', 't':
+		return '3'
+	case 'l':
+		return '4'
+	case 'm', 'n':
+		return '5'
+	case 'r':
+		return '6'
+	case 'h', 'w':
+		return 'h'
+	}
+	return 0
 }
 
 // sortedTokens returns the words of s sorted and joined by spaces.

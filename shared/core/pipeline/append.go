@@ -45,20 +45,10 @@ func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done 
 	var apps []store.Append
 	var at []int
 	for _, i := range cand {
-		c := ""
-		for _, id := range recs[i].Identifiers {
-			cl, ok := claimants[id]
-			if !ok || (c != "" && cl != c) {
-				c = ""
-				break
-			}
-			c = cl
+		if c := soleClaimant(recs[i], claimants); c != "" {
+			apps = append(apps, store.Append{ProfileID: c, Record: recs[i]})
+			at = append(at, i)
 		}
-		if c == "" {
-			continue // a new identifier or two profiles: the full path
-		}
-		apps = append(apps, store.Append{ProfileID: c, Record: recs[i]})
-		at = append(at, i)
 	}
 	if len(apps) == 0 {
 		return nil
@@ -80,6 +70,20 @@ func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done 
 		res.ProfileIDs[i] = apps[j].ProfileID
 	}
 	return nil
+}
+
+// soleClaimant returns the profile claiming every identifier of rec, or
+// "" when one is unclaimed or two profiles claim them (the full path).
+func soleClaimant(rec profile.Record, claimants map[profile.Identifier]string) string {
+	c := ""
+	for _, id := range rec.Identifiers {
+		cl, ok := claimants[id]
+		if !ok || (c != "" && cl != c) {
+			return ""
+		}
+		c = cl
+	}
+	return c
 }
 
 // appendable reports whether rec may take the append path, before its
@@ -134,50 +138,27 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 	if len(apps) == 0 {
 		return res, nil
 	}
-	byPart := map[string][]store.Appended{}
-	var parts []string
-	for _, a := range apps {
-		if a.ProfileID == "" || a.Record.Source == "" || a.Record.ID == "" || len(a.Record.Events) != 1 {
-			return res, fmt.Errorf("pipeline: fold: %w", fault.Invalidf("appended record without profile, source, id or its one event"))
-		}
-		if _, ok := byPart[a.ProfileID]; !ok {
-			parts = append(parts, a.ProfileID)
-		}
-		byPart[a.ProfileID] = append(byPart[a.ProfileID], a)
+	byPart, parts, err := byPartition(apps)
+	if err != nil {
+		return res, fmt.Errorf("pipeline: fold: %w", err)
 	}
-	// Partitions resolve to live profiles; merged ones share a fold.
-	byLive := map[string][]store.Appended{}
-	first := map[string]profile.Profile{}
-	var orphans []store.Appended
-	var lives []string
-	for _, part := range parts {
-		pr, err := p.st.Profile(ctx, part)
-		if fault.Is(err, fault.ErrNotFound) {
-			orphans = append(orphans, byPart[part]...)
-			continue
-		}
-		if err != nil {
-			return res, fmt.Errorf("pipeline: fold: read profile %s: %w", part, err)
-		}
-		if _, ok := byLive[pr.ID]; !ok {
-			lives = append(lives, pr.ID)
-			first[pr.ID] = pr
-		}
-		byLive[pr.ID] = append(byLive[pr.ID], byPart[part]...)
+	lv, err := p.livePartitions(ctx, byPart, parts)
+	if err != nil {
+		return res, fmt.Errorf("pipeline: fold: %w", err)
 	}
 	stats := map[string]int64{}
 	sizes := [2]map[string]int{{}, {}} // record counts before and after, per profile
-	for _, id := range lives {
-		gone, err := p.foldProfile(ctx, first[id], byLive[id], &res, stats, sizes)
+	for _, id := range lv.order {
+		gone, err := p.foldProfile(ctx, lv.first[id], lv.apps[id], &res, stats, sizes)
 		if err != nil {
 			return res, fmt.Errorf("pipeline: fold into profile %s: %w", id, err)
 		}
-		orphans = append(orphans, gone...)
+		lv.orphans = append(lv.orphans, gone...)
 	}
-	if err := p.discard(ctx, orphans, &res); err != nil {
+	if err := p.discard(ctx, lv.orphans, &res); err != nil {
 		return res, err
 	}
-	p.compact(ctx, byLive, &res)
+	p.compact(ctx, lv.apps, &res)
 	// Statistics go last, one single-item change per counter or ranking
 	// entry (no transaction): a crash before them loses this call's
 	// share, a retried batch does not count it twice.
@@ -191,6 +172,57 @@ func (p *Pipeline) Fold(ctx context.Context, apps []store.Appended) (FoldResult,
 		return res, fmt.Errorf("pipeline: fold: add statistics: %w", err)
 	}
 	return res, nil
+}
+
+// byPartition groups appends by the profile they were appended under, in
+// first-seen order. An append without profile, source, id or its one
+// event is refused (fault.ErrInvalid).
+func byPartition(apps []store.Appended) (map[string][]store.Appended, []string, error) {
+	byPart := map[string][]store.Appended{}
+	var parts []string
+	for _, a := range apps {
+		if a.ProfileID == "" || a.Record.Source == "" || a.Record.ID == "" || len(a.Record.Events) != 1 {
+			return nil, nil, fault.Invalidf("appended record without profile, source, id or its one event")
+		}
+		if _, ok := byPart[a.ProfileID]; !ok {
+			parts = append(parts, a.ProfileID)
+		}
+		byPart[a.ProfileID] = append(byPart[a.ProfileID], a)
+	}
+	return byPart, parts, nil
+}
+
+// lives are the appends of a Fold by live profile: partitions of merged
+// profiles share their survivor's fold.
+type lives struct {
+	// order lists the live profiles in first-seen order; first is each
+	// one as read, apps its appends.
+	order []string
+	first map[string]profile.Profile
+	apps  map[string][]store.Appended
+	// orphans were appended to a profile that no longer exists.
+	orphans []store.Appended
+}
+
+// livePartitions resolves the partitions to their live profiles.
+func (p *Pipeline) livePartitions(ctx context.Context, byPart map[string][]store.Appended, parts []string) (lives, error) {
+	lv := lives{first: map[string]profile.Profile{}, apps: map[string][]store.Appended{}}
+	for _, part := range parts {
+		pr, err := p.st.Profile(ctx, part)
+		if fault.Is(err, fault.ErrNotFound) {
+			lv.orphans = append(lv.orphans, byPart[part]...)
+			continue
+		}
+		if err != nil {
+			return lives{}, fmt.Errorf("read profile %s: %w", part, err)
+		}
+		if _, ok := lv.apps[pr.ID]; !ok {
+			lv.order = append(lv.order, pr.ID)
+			lv.first[pr.ID] = pr
+		}
+		lv.apps[pr.ID] = append(lv.apps[pr.ID], byPart[part]...)
+	}
+	return lv, nil
 }
 
 // compact re-claims, for the live profile, the identifiers of records
@@ -283,6 +315,42 @@ func (p *Pipeline) discard(ctx context.Context, orphans []store.Appended, res *F
 func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []store.Appended, stats map[string]int64) (size, folded, skipped int, err error) {
 	now := p.clock().UTC()
 	surv := clone(pr)
+	todo, skipped := unfolded(&surv, apps)
+	if len(todo) == 0 {
+		return pr.RecordCount, 0, skipped, nil
+	}
+	f := p.applyFolds(&surv, todo)
+	surv.Version = pr.Version + 1
+	surv.UpdatedAt = now
+	var ch store.Change
+	upd, err := events.New(events.TypeProfileUpdated, now, events.ProfileUpdated{
+		Version: events.SchemaVersion, ProfileID: surv.ID, ProfileVersion: surv.Version,
+		Changed: f.changed, Sources: f.sources, EventNames: f.names,
+	}, surv.ID, fmt.Sprint(surv.Version), "fold")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	ch.Outbox = []events.Envelope{upd}
+	before := pr
+	if err := p.extend(ctx, &Update{Before: &before, After: &surv, Folded: todo, Now: now}, &ch); err != nil {
+		return 0, 0, 0, fmt.Errorf("extend fold: %w", err)
+	}
+	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: pr.Version}}
+	ch.Items = store.MergeAdds(ch.Items)
+	if err := p.st.Commit(ctx, ch); err != nil {
+		return 0, 0, 0, err
+	}
+	for k, n := range f.stats {
+		stats[k] += n
+	}
+	return surv.RecordCount, len(todo), skipped, nil
+}
+
+// unfolded returns the records of apps that surv has not folded yet, in
+// observation order, and moves surv's fold positions past them. Skipped
+// are those folded before (a batch delivered again) and events appended
+// twice under merged partitions.
+func unfolded(surv *profile.Profile, apps []store.Appended) (todo []profile.Record, skipped int) {
 	if surv.Folded == nil {
 		surv.Folded = map[string]string{}
 	}
@@ -290,7 +358,6 @@ func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []stor
 	for _, e := range surv.RecentEvents {
 		recent[e.ID] = true
 	}
-	var todo []profile.Record
 	for _, a := range apps {
 		if !profile.SeqAfter(a.Seq, surv.Folded[a.ProfileID]) {
 			skipped++
@@ -304,51 +371,32 @@ func (p *Pipeline) foldOnce(ctx context.Context, pr profile.Profile, apps []stor
 		recent[a.Record.Events[0].ID] = true
 		todo = append(todo, a.Record)
 	}
-	if len(todo) == 0 {
-		return pr.RecordCount, 0, skipped, nil
-	}
 	sort.SliceStable(todo, func(i, j int) bool { return todo[i].ObservedAt.Before(todo[j].ObservedAt) })
-	var changed, names, sources []string
-	local := map[string]int64{identity.CounterRecords: int64(len(todo))}
+	return todo, skipped
+}
+
+// foldApplied is what applying folded records changed: the attributes
+// (sorted, once), the event names in order, the sources (sorted, once)
+// and the counters to add once committed.
+type foldApplied struct {
+	changed, names, sources []string
+	stats                   map[string]int64
+}
+
+// applyFolds applies todo to surv.
+func (p *Pipeline) applyFolds(surv *profile.Profile, todo []profile.Record) foldApplied {
+	f := foldApplied{stats: map[string]int64{identity.CounterRecords: int64(len(todo))}}
 	for _, r := range todo {
-		changed = append(changed, p.rules.Apply(&surv, r)...)
-		names = append(names, r.Events[0].Name)
-		sources = append(sources, r.Source)
+		f.changed = append(f.changed, p.rules.Apply(surv, r)...)
+		f.names = append(f.names, r.Events[0].Name)
+		f.sources = append(f.sources, r.Source)
 		if links := p.resolver.Links(r); len(links) > 0 {
-			local["rule/"+links[0].Rule+"/links"]++
+			f.stats["rule/"+links[0].Rule+"/links"]++
 		}
 	}
-	sort.Strings(changed)
-	changed = slices.Compact(changed)
-	slices.Sort(sources)
-	sources = slices.Compact(sources)
-	surv.Version = pr.Version + 1
-	surv.UpdatedAt = now
-	var ch store.Change
-	upd, err := events.New(events.TypeProfileUpdated, now, events.ProfileUpdated{
-		Version: events.SchemaVersion, ProfileID: surv.ID, ProfileVersion: surv.Version,
-		Changed: changed, Sources: sources, EventNames: names,
-	}, surv.ID, fmt.Sprint(surv.Version), "fold")
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	ch.Outbox = []events.Envelope{upd}
-	if len(p.exts) > 0 {
-		before := pr
-		u := &Update{Before: &before, After: &surv, Folded: todo, Now: now}
-		for _, x := range p.exts {
-			if err := x.Extend(ctx, u, &ch); err != nil {
-				return 0, 0, 0, fmt.Errorf("extend fold: %w", err)
-			}
-		}
-	}
-	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: pr.Version}}
-	ch.Items = store.MergeAdds(ch.Items)
-	if err := p.st.Commit(ctx, ch); err != nil {
-		return 0, 0, 0, err
-	}
-	for k, n := range local {
-		stats[k] += n
-	}
-	return surv.RecordCount, len(todo), skipped, nil
+	sort.Strings(f.changed)
+	f.changed = slices.Compact(f.changed)
+	slices.Sort(f.sources)
+	f.sources = slices.Compact(f.sources)
+	return f
 }

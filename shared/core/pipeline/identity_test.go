@@ -66,7 +66,7 @@ func fuzzyPeople(n int, seed uint64) []profile.Record {
 func TestStreamingFuzzyMatchesBatchInAnyOrder(t *testing.T) {
 	cfg := fuzzyConfig()
 	recs := fuzzyPeople(24, 3)
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestStreamingFuzzyMatchesBatchInAnyOrder(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 6))
 			r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 			st := openStore(t)
-			p := pipeline.New(cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+			p := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 			for len(shuffled) > 0 {
 				n := min(len(shuffled), 1+r.IntN(6))
 				if _, err := p.Ingest(context.Background(), shuffled[:n]); err != nil {
@@ -126,7 +126,7 @@ func TestStreamingMaxPerProfileAndLedger(t *testing.T) {
 	ctx := context.Background()
 	cfg := fuzzyConfig()
 	st := openStore(t)
-	p := pipeline.New(cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	res := ingest(t, p,
 		rec("crm", "1", t0, "customer_id:C1", "email:a@example.com"),
 		rec("crm", "2", t0, "customer_id:C2", "phone:+447700900001"),
@@ -153,7 +153,7 @@ func TestStreamingMaxPerProfileAndLedger(t *testing.T) {
 
 	// A merge is recorded in the ledger with its rule.
 	st2 := openStore(t)
-	p2 := pipeline.New(cfg, st2, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p2 := pipeline.New(pipeline.ConfigOf(cfg), st2, pipeline.Options{Clock: func() time.Time { return t0 }})
 	first := ingest(t, p2, rec("crm", "a", t0, "email:x@example.com"), rec("shop", "b", t0, "email:y@example.com"))
 	ingest(t, p2, rec("web", "c", t0, "email:x@example.com", "customer_id:C9"))
 	// d links a's profile through C9 and b's through y@: they merge.

@@ -19,7 +19,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -87,8 +86,9 @@ type Options struct {
 	// Extensions add to every profile change, in order, inside the same
 	// atomic change set (segment membership, due times ...).
 	Extensions []Extension
-	// Identity is the compiled identity engine of cfg, when the caller
-	// already has one; nil compiles it.
+	// Identity is the compiled identity engine of the configuration,
+	// when the caller already has one; nil compiles it from
+	// Config.Identifiers and Config.Identity.
 	Identity *identity.Engine
 	// Appender, when set, takes the records of known profiles that carry
 	// one event and nothing new (a tracked event): each is one appended
@@ -141,17 +141,36 @@ type Pipeline struct {
 	byID map[string]bool
 }
 
-// New builds a pipeline over st for the configuration cfg.
-func New(cfg *config.Config, st Store, opts Options) *Pipeline {
+// Config is the part of the configuration a Pipeline uses.
+type Config struct {
+	// Identifiers and Identity compile into the identity engine, unless
+	// Options.Identity brings it compiled.
+	Identifiers []config.IdentifierType
+	Identity    config.Identity
+	// Sources: records of message sources (api, webhook, bus) are
+	// de-duplicated on their id, file rows on their content; survivorship
+	// reads the sources' priorities and mapped attribute types.
+	Sources []config.Source
+	// Golden configures survivorship and aggregates.
+	Golden config.Golden
+}
+
+// ConfigOf returns the parts of cfg a Pipeline uses.
+func ConfigOf(cfg *config.Config) Config {
+	return Config{Identifiers: cfg.Identifiers, Identity: cfg.Identity, Sources: cfg.Sources, Golden: cfg.Golden}
+}
+
+// New builds a pipeline over st for the configuration c.
+func New(c Config, st Store, opts Options) *Pipeline {
 	eng, err := opts.Identity, error(nil)
 	if eng == nil {
-		eng, err = identity.New(cfg)
+		eng, err = identity.New(c.Identifiers, &c.Identity)
 	}
 	p := &Pipeline{
 		st:       st,
 		resolver: eng,
 		initErr:  err,
-		rules:    golden.NewRules(cfg.Golden, cfg.Sources),
+		rules:    golden.NewRules(c.Golden, c.Sources),
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,
@@ -159,7 +178,7 @@ func New(cfg *config.Config, st Store, opts Options) *Pipeline {
 		app:      opts.Appender,
 	}
 	p.byID = map[string]bool{}
-	for _, s := range cfg.Sources {
+	for _, s := range c.Sources {
 		p.byID[s.Name] = s.KeyedByID()
 	}
 	if p.clock == nil {
@@ -224,25 +243,50 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 
 // try processes the records not yet done. It returns how many were pending.
 func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) (int, error) {
-	var pending []int
-	var pendingKeys []string
-	for i := range recs {
-		if !done[i] {
-			pending = append(pending, i)
-			pendingKeys = append(pendingKeys, keys[i])
-		}
-	}
+	pending := pendingOf(done)
 	if len(pending) == 0 {
 		return 0, nil
+	}
+	pendingKeys := make([]string, len(pending))
+	for j, i := range pending {
+		pendingKeys[j] = keys[i]
 	}
 	seen, err := p.st.Seen(ctx, pendingKeys)
 	if err != nil {
 		return len(pending), fmt.Errorf("check idempotency keys: %w", err)
 	}
+	b, err := p.batch(ctx, recs, keys, pending, seen, done, res)
+	if err != nil {
+		return len(pending), err
+	}
+	return len(pending), p.commitBatch(ctx, b, done, res)
+}
+
+// pendingOf returns the indexes of the records not done.
+func pendingOf(done []bool) []int {
+	var pending []int
+	for i, d := range done {
+		if !d {
+			pending = append(pending, i)
+		}
+	}
+	return pending
+}
+
+// batch is the change sets of one attempt, with the index of each one's
+// record and its outcome.
+type batch struct {
+	changes  []store.Change
+	idx      []int
+	outcomes []outcome
+}
+
+// batch builds the change sets of the pending records over one view, so
+// each sees the changes before it. Records whose key was seen, or occurs
+// earlier in the batch, are duplicates: done, changing nothing.
+func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []string, pending []int, seen map[string]bool, done []bool, res *Result) (batch, error) {
 	v := newView(p.st, p.resolver.BlockLimit)
-	var changes []store.Change
-	var idx []int
-	var outcomes []outcome
+	var b batch
 	inBatch := map[string]bool{}
 	for _, i := range pending {
 		if seen[keys[i]] || inBatch[keys[i]] {
@@ -253,38 +297,40 @@ func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string
 		inBatch[keys[i]] = true
 		ch, out, err := p.change(ctx, v, recs[i], keys[i])
 		if err != nil {
-			return len(pending), fmt.Errorf("record %s: %w", recs[i].Key(), err)
+			return batch{}, fmt.Errorf("record %s: %w", recs[i].Key(), err)
 		}
-		changes = append(changes, ch)
-		idx = append(idx, i)
-		outcomes = append(outcomes, out)
+		b.changes = append(b.changes, ch)
+		b.idx = append(b.idx, i)
+		b.outcomes = append(b.outcomes, out)
 	}
-	if len(changes) == 0 {
-		return len(pending), nil
+	return b, nil
+}
+
+// commitBatch commits the batch and accounts for the changes that landed.
+// On a conflict some leading changes may have been applied; the next
+// attempt would find their keys in Seen and count them as duplicates,
+// misreporting them, so the store is asked which keys landed.
+func (p *Pipeline) commitBatch(ctx context.Context, b batch, done []bool, res *Result) error {
+	if len(b.changes) == 0 {
+		return nil
 	}
-	err = p.st.Commit(ctx, changes...)
+	err := p.st.Commit(ctx, b.changes...)
 	if err != nil && !fault.Is(err, fault.ErrConflict) {
-		return len(pending), fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
+	landed := map[string]bool{}
 	if err != nil {
-		// Some leading changes may have been applied; the next attempt
-		// finds their keys in Seen and counts them as duplicates, which
-		// would misreport them. Ask the store which keys landed.
-		landed, serr := p.st.Seen(ctx, keysOf(changes))
-		if serr != nil {
-			return len(pending), fmt.Errorf("check landed changes: %w", serr)
+		var serr error
+		if landed, serr = p.st.Seen(ctx, keysOf(b.changes)); serr != nil {
+			return fmt.Errorf("check landed changes: %w", serr)
 		}
-		for j, ch := range changes {
-			if landed[ch.Keys[0]] {
-				p.account(res, idx[j], outcomes[j], done)
-			}
+	}
+	for j, ch := range b.changes {
+		if err == nil || landed[ch.Keys[0]] {
+			p.account(res, b.idx[j], b.outcomes[j], done)
 		}
-		return len(pending), err
 	}
-	for j := range changes {
-		p.account(res, idx[j], outcomes[j], done)
-	}
-	return len(pending), nil
+	return err
 }
 
 func (p *Pipeline) account(res *Result, i int, out outcome, done []bool) {
@@ -317,358 +363,12 @@ type outcome struct {
 	stats map[string]int64
 }
 
-// blockPriority is the link priority of composite-key and fuzzy links:
-// below every identifier type.
-const blockPriority = 1 << 20
-
-// change resolves one record against the view and returns its change set.
-func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key string) (store.Change, outcome, error) {
-	now := p.clock().UTC()
-	var ch store.Change
-	ch.Keys = []string{key}
-	stats := map[string]int64{identity.CounterRecords: 1}
-	links, err := p.placeholders(ctx, v, rec, p.resolver.Links(rec), &ch, stats)
-	if err != nil {
-		return store.Change{}, outcome{}, err
-	}
-	ids := make([]profile.Identifier, len(links))
-	for i, l := range links {
-		ids[i] = l.Identifier
-	}
-	owners, err := v.owners(ctx, ids)
-	if err != nil {
-		return store.Change{}, outcome{}, err
-	}
-	// Distinct live profiles the record links to, the rule for each and
-	// the best priority of the identifiers linking it.
-	var matched []string
-	rules := map[string]string{}
-	prio := map[string]int{}
-	shared := map[string][]string{}
-	for _, l := range links {
-		o, ok := owners[l.Identifier]
-		if !ok {
-			continue
-		}
-		if _, seen := rules[o.ProfileID]; !seen {
-			matched = append(matched, o.ProfileID)
-			rules[o.ProfileID] = l.Rule
-			prio[o.ProfileID] = l.Priority
-		}
-		prio[o.ProfileID] = min(prio[o.ProfileID], l.Priority)
-		shared[o.ProfileID] = append(shared[o.ProfileID], l.Identifier.String())
-	}
-	// Composite-key and fuzzy candidates come from the block index: the
-	// records indexed under the record's keys, never a scan.
-	keys := p.resolver.Keys(rec)
-	for _, k := range keys {
-		cands, err := v.block(ctx, k)
-		if err != nil {
-			return store.Change{}, outcome{}, err
-		}
-		if len(cands) > p.resolver.BlockLimit(k) {
-			continue // too common to discriminate, as in batch mode
-		}
-		for _, c := range cands {
-			if c.Record.Key() == rec.Key() {
-				continue
-			}
-			if res := p.resolver.CompareOn(k, rec, c.Record); !res.Match {
-				continue
-			}
-			live := v.resolve(c.ProfileID)
-			if _, seen := rules[live]; !seen {
-				matched = append(matched, live)
-				rules[live] = k.Rule
-				prio[live] = blockPriority
-			}
-			rules[live] = earlierRule(p.resolver.Rules(), rules[live], k.Rule)
-		}
-	}
-	profiles := make([]profile.Profile, 0, len(matched))
-	got := map[string]bool{}
-	for _, id := range matched {
-		pr, err := v.profile(ctx, id)
-		if err != nil {
-			return store.Change{}, outcome{}, fmt.Errorf("read profile %s: %w", id, err)
-		}
-		if got[pr.ID] {
-			prio[pr.ID] = min(prio[pr.ID], prio[id])
-			continue
-		}
-		got[pr.ID] = true
-		if pr.ID != id {
-			rules[pr.ID] = earlierRule(p.resolver.Rules(), rules[pr.ID], rules[id])
-			shared[pr.ID] = append(shared[pr.ID], shared[id]...)
-			if q, ok := prio[pr.ID]; !ok || prio[id] < q {
-				prio[pr.ID] = prio[id]
-			}
-		}
-		profiles = append(profiles, pr)
-	}
-	// Profiles are considered oldest first (ties: smallest id); with
-	// keep_priority, the profile linked by the highest-priority identifier
-	// comes first, so a cap conflict drops the lower-priority link.
-	sort.Slice(profiles, func(i, j int) bool { return older(profiles[i], profiles[j]) })
-	if p.resolver.KeepPriority() {
-		sort.SliceStable(profiles, func(i, j int) bool { return prio[profiles[i].ID] < prio[profiles[j].ID] })
-	}
-	group, err := p.group(ctx, v, rec, profiles, owners, prio, rules, stats)
-	if err != nil {
-		return store.Change{}, outcome{}, err
-	}
-	// The survivor is the oldest profile of the group (ties: smallest id),
-	// so profile ids stay stable for the people who use them.
-	sort.Slice(group, func(i, j int) bool { return older(group[i], group[j]) })
-
-	var out outcome
-	var surv profile.Profile
-	var before *profile.Profile
-	var expect int64
-	if len(group) == 0 {
-		surv = profile.Profile{ID: NewProfileID(key), CreatedAt: now}
-		out.created = true
-	} else {
-		surv = clone(group[0])
-		before = &group[0]
-		expect = surv.Version
-	}
-	oldSizes := map[string]int{}
-	for _, g := range group {
-		oldSizes[g.ID] = g.RecordCount
-	}
-	var changed []string
-	var mergeEvents []events.Envelope
-	var merged []profile.Profile
-	apartCopied := map[string]bool{}
-	for _, other := range group[min(1, len(group)):] {
-		merged = append(merged, other)
-		changed = append(changed, p.rules.Merge(&surv, other)...)
-		ch.Redirects = append(ch.Redirects, store.Redirect{From: other.ID, To: surv.ID, ExpectVersion: other.Version, At: now})
-		out.merged++
-		stats["rule/"+rules[other.ID]+"/merges"]++
-		ids := append(slices.Clone(shared[other.ID]), shared[surv.ID]...)
-		sort.Strings(ids)
-		ids = slices.Compact(ids)
-		ev, err := events.New(events.TypeProfilesMerged, now, events.ProfilesMerged{
-			Version: events.SchemaVersion, ProfileID: surv.ID, Merged: []string{other.ID},
-			Rule: rules[other.ID], Identifiers: ids, RecordKey: rec.Key(),
-		}, surv.ID, other.ID, key)
-		if err != nil {
-			return store.Change{}, outcome{}, err
-		}
-		mergeEvents = append(mergeEvents, ev)
-		entry, err := json.Marshal(identity.LedgerEntry{Survivor: surv.ID, Merged: other.ID, Rule: rules[other.ID],
-			Identifiers: ids, Record: rec.Key(), At: now.Format(time.RFC3339Nano)})
-		if err != nil {
-			return store.Change{}, outcome{}, fmt.Errorf("ledger entry: %w", err)
-		}
-		ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemCreate, Item: store.Item{
-			Kind: identity.ItemLedger, Key: surv.ID, Sort: now.Format(time.RFC3339Nano) + "/" + other.ID, Value: entry}})
-		// Do-not-merge assertions of the merged-away profile now bind the
-		// survivor.
-		apart, err := v.apartOf(ctx, other.ID)
-		if err != nil {
-			return store.Change{}, outcome{}, err
-		}
-		for _, a := range apart {
-			if a == surv.ID || apartCopied[a] {
-				continue
-			}
-			apartCopied[a] = true
-			val, err := json.Marshal(identity.Apart{Reason: "inherited from " + other.ID, At: now.Format(time.RFC3339Nano)})
-			if err != nil {
-				return store.Change{}, outcome{}, fmt.Errorf("do-not-merge entry: %w", err)
-			}
-			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemApart, Key: surv.ID, Sort: a, Value: val}})
-		}
-	}
-	for id, r := range rules {
-		if got[id] {
-			stats["rule/"+r+"/links"]++
-		}
-	}
-	// Identifiers over their type's cap are not attached to the profile;
-	// they stay on the record and are not claimed.
-	applied := rec
-	applied.Identifiers = nil
-	var dropped map[profile.Identifier]bool
-	for _, id := range rec.Identifiers {
-		if !surv.HasIdentifier(id) && p.overCap(append(slices.Clone(surv.Identifiers), applied.Identifiers...), []profile.Identifier{id}) != "" {
-			if dropped == nil {
-				dropped = map[profile.Identifier]bool{}
-			}
-			dropped[id] = true
-			stats["blocked/"+identity.ProtectMaxPerProfile]++
-			continue
-		}
-		applied.Identifiers = append(applied.Identifiers, id)
-	}
-	nIDs := len(surv.Identifiers)
-	changed = append(changed, p.rules.Apply(&surv, applied)...)
-	sort.Strings(changed)
-	changed = slices.Compact(changed)
-	var newIDs []string
-	for _, id := range surv.Identifiers[nIDs:] {
-		newIDs = append(newIDs, id.String())
-	}
-	inGroup := map[string]bool{}
-	for _, g := range group {
-		inGroup[g.ID] = true
-	}
-	for _, l := range links {
-		o, claimed := owners[l.Identifier]
-		switch {
-		case !claimed && !dropped[l.Identifier]:
-			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID})
-		case claimed && o.Claimant != o.ProfileID && inGroup[o.ProfileID]:
-			// Lazy compaction: the claimant was merged away before; the
-			// live profile re-claims the identifier, so reads and appends
-			// stop following the redirect.
-			ch.Claims = append(ch.Claims, store.Claim{Identifier: l.Identifier, ProfileID: surv.ID, ExpectClaimant: o.Claimant})
-		}
-	}
-	if len(keys) > 0 {
-		ix, err := json.Marshal(identity.Indexed{Record: p.resolver.Compact(rec), ProfileID: surv.ID})
-		if err != nil {
-			return store.Change{}, outcome{}, fmt.Errorf("index record: %w", err)
-		}
-		for _, k := range keys {
-			ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{
-				Kind: identity.ItemBlock, Key: identity.BlockKey(k), Sort: rec.Key(), Value: ix}})
-		}
-	}
-	// The record index lists the cluster's records and their idempotency
-	// keys, for unmerge and erasure.
-	ri, err := json.Marshal(identity.RecordIndex{Keys: ch.Keys})
-	if err != nil {
-		return store.Change{}, outcome{}, fmt.Errorf("record index: %w", err)
-	}
-	ch.Items = append(ch.Items, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemRecords, Key: surv.ID, Sort: rec.Key(), Value: ri}})
-	ch.Items = append(ch.Items, sizeItems(oldSizes, map[string]int{surv.ID: surv.RecordCount}, stats)...)
-	out.stats = stats
-	surv.Version = expect + 1
-	surv.UpdatedAt = now
-	ch.Profiles = []store.ProfileWrite{{Profile: surv, ExpectVersion: expect}}
-	ch.Records = []store.RecordWrite{{Record: rec, ProfileID: surv.ID}}
-	var names []string
-	for _, e := range rec.Events {
-		names = append(names, e.Name)
-	}
-	upd, err := events.New(events.TypeProfileUpdated, now, events.ProfileUpdated{
-		Version: events.SchemaVersion, ProfileID: surv.ID, ProfileVersion: surv.Version,
-		Created: out.created, Changed: changed, NewIdentifiers: newIDs,
-		Sources: []string{rec.Source}, EventNames: names,
-	}, surv.ID, fmt.Sprint(surv.Version), key)
-	if err != nil {
-		return store.Change{}, outcome{}, err
-	}
-	ch.Outbox = append(mergeEvents, upd)
-	if len(p.exts) > 0 {
-		u := &Update{Before: before, After: &surv, Merged: merged, Record: rec, Now: now}
-		for _, x := range p.exts {
-			if err := x.Extend(ctx, u, &ch); err != nil {
-				return store.Change{}, outcome{}, fmt.Errorf("extend change of profile %s: %w", surv.ID, err)
-			}
-		}
-	}
-	ch.Profiles[0].Profile = surv
-	out.profileID = surv.ID
-	// Extensions and counters may add to the same counter item.
-	ch.Items = store.MergeAdds(ch.Items)
-	v.apply(ch)
-	return ch, out, nil
-}
-
 // older orders profiles by creation time, then id.
 func older(a, b profile.Profile) bool {
 	if !a.CreatedAt.Equal(b.CreatedAt) {
 		return a.CreatedAt.Before(b.CreatedAt)
 	}
 	return a.ID < b.ID
-}
-
-// group picks, from the matched profiles in order, those the record may
-// join together: a profile whose identifiers would exceed a cap, or that a
-// do-not-merge assertion keeps from the group, is left out (its link is
-// dropped and counted as blocked). With keep_priority, a record whose own
-// unclaimed identifier of a capped type outranks all its links and would
-// exceed the cap starts a new profile instead (the group is empty).
-func (p *Pipeline) group(ctx context.Context, v *view, rec profile.Record, profiles []profile.Profile, owners map[profile.Identifier]store.Owner, prio map[string]int, rules map[string]string, stats map[string]int64) ([]profile.Profile, error) {
-	var group []profile.Profile
-	var groupIDs []profile.Identifier
-	apart := map[string]bool{} // live ids the group must not merge with
-	members := map[string]bool{}
-	for _, pr := range profiles {
-		theirs, err := p.liveApart(ctx, v, pr.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(group) > 0 {
-			if t := p.overCap(groupIDs, pr.Identifiers); t != "" {
-				stats["blocked/"+identity.ProtectMaxPerProfile]++
-				stats["rule/"+rules[pr.ID]+"/blocked"]++
-				continue
-			}
-			refused := apart[pr.ID]
-			for _, a := range theirs {
-				refused = refused || members[a]
-			}
-			if refused {
-				stats["blocked/"+identity.ProtectDoNotMerge]++
-				stats["rule/"+rules[pr.ID]+"/blocked"]++
-				continue
-			}
-		}
-		group = append(group, pr)
-		groupIDs = append(groupIDs, pr.Identifiers...)
-		members[pr.ID] = true
-		for _, a := range theirs {
-			apart[a] = true
-		}
-	}
-	if len(group) == 0 || !p.resolver.KeepPriority() {
-		return group, nil
-	}
-	best := prio[group[0].ID]
-	for _, id := range rec.Identifiers {
-		if _, claimed := owners[id]; claimed {
-			continue
-		}
-		if limit, policy := p.resolver.Capped(id.Type); limit == 0 || policy != config.ConflictKeepPriority {
-			continue
-		}
-		if p.resolver.Priority(id.Type) >= best || slices.Contains(groupIDs, id) || p.overCap(groupIDs, []profile.Identifier{id}) == "" {
-			continue
-		}
-		for _, g := range group {
-			stats["blocked/"+identity.ProtectMaxPerProfile]++
-			stats["rule/"+rules[g.ID]+"/blocked"]++
-		}
-		return nil, nil
-	}
-	return group, nil
-}
-
-// liveApart returns the live ids of the profiles profile id must not merge
-// with.
-func (p *Pipeline) liveApart(ctx context.Context, v *view, id string) ([]string, error) {
-	raw, err := v.apartOf(ctx, id)
-	if err != nil || len(raw) == 0 {
-		return nil, err
-	}
-	out := make([]string, 0, len(raw))
-	for _, a := range raw {
-		pr, err := v.profile(ctx, a)
-		if fault.Is(err, fault.ErrNotFound) {
-			continue // erased
-		}
-		if err != nil {
-			return nil, fmt.Errorf("resolve do-not-merge target: %w", err)
-		}
-		out = append(out, pr.ID)
-	}
-	return out, nil
 }
 
 // placeholders applies streaming placeholder detection to the record's
@@ -726,27 +426,14 @@ func (p *Pipeline) placeholders(ctx context.Context, v *view, rec profile.Record
 // entries above its step go when it shrinks, all of them when it goes.
 func sizeItems(before, after map[string]int, stats map[string]int64) []store.ItemWrite {
 	var out []store.ItemWrite
-	buckets := identity.HistogramBuckets()
-	step := func(sizes map[string]int, id string) int {
-		if n, ok := sizes[id]; ok && n >= identity.MinRanked {
-			return identity.RankStep(n)
-		}
-		return 0
-	}
 	for _, id := range slices.Sorted(maps.Keys(before)) {
 		n := before[id]
 		if m, ok := after[id]; ok && m == n {
 			continue
 		}
-		if n > 0 {
-			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]--
-		}
-		if was, is := step(before, id), step(after, id); is < was {
-			for _, sort := range identity.TopSorts(n, id) {
-				if s, _, err := identity.ParseTopSort(sort); err == nil && s > is {
-					out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: sort}})
-				}
-			}
+		histAdd(stats, n, -1)
+		if was, is := rankStep(before, id), rankStep(after, id); is < was {
+			out = append(out, rankDrops(n, id, is)...)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(after)) {
@@ -754,16 +441,43 @@ func sizeItems(before, after map[string]int, stats map[string]int64) []store.Ite
 		if m, ok := before[id]; ok && m == n {
 			continue
 		}
-		if n > 0 {
-			stats[identity.CounterHistPrefix+buckets[identity.BucketOf(n)].Label]++
-		}
-		if is := step(after, id); is > 0 && is != step(before, id) {
+		histAdd(stats, n, 1)
+		if is := rankStep(after, id); is > 0 && is != rankStep(before, id) {
 			out = append(out, store.ItemWrite{Op: store.ItemPut, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: identity.TopSort(n, id), N: int64(n)}})
 		}
 	}
 	for name, n := range stats {
 		if n == 0 && strings.HasPrefix(name, identity.CounterHistPrefix) {
 			delete(stats, name)
+		}
+	}
+	return out
+}
+
+// histAdd adds d to the histogram counter of a cluster of n records (none
+// for an empty one).
+func histAdd(stats map[string]int64, n int, d int64) {
+	if n > 0 {
+		stats[identity.CounterHistPrefix+identity.HistogramBuckets()[identity.BucketOf(n)].Label] += d
+	}
+}
+
+// rankStep is the rank step of profile id of sizes (identity.RankStep),
+// 0 when absent or too small to be ranked.
+func rankStep(sizes map[string]int, id string) int {
+	if n, ok := sizes[id]; ok && n >= identity.MinRanked {
+		return identity.RankStep(n)
+	}
+	return 0
+}
+
+// rankDrops deletes the ranking entries of profile id, of n records,
+// above step is.
+func rankDrops(n int, id string, is int) []store.ItemWrite {
+	var out []store.ItemWrite
+	for _, sort := range identity.TopSorts(n, id) {
+		if s, _, err := identity.ParseTopSort(sort); err == nil && s > is {
+			out = append(out, store.ItemWrite{Op: store.ItemDelete, Item: store.Item{Kind: identity.ItemTop, Key: identity.TopKey, Sort: sort}})
 		}
 	}
 	return out

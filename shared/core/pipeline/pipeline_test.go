@@ -49,7 +49,7 @@ func openStore(t testing.TB) store.Store {
 }
 
 func newPipeline(st store.Store) *pipeline.Pipeline {
-	return pipeline.New(testConfig, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	return pipeline.New(pipeline.ConfigOf(testConfig), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 }
 
 func rec(source, id string, at time.Time, ids ...string) profile.Record {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,7 +143,7 @@ func TestUnmergeWithdrawLink(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, err := identity.New(testConfig)
+		eng, err := identity.New(testConfig.Identifiers, &testConfig.Identity)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +203,7 @@ func TestStreamingPlaceholderQuarantine(t *testing.T) {
 	cfg := *testConfig
 	cfg.Identity.Placeholders = &config.Placeholders{Attributes: []string{"first_name", "last_name"}, MaxDistinct: 2}
 	st := openStore(t)
-	p := pipeline.New(&cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(&cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	named := func(r profile.Record, first, last string) profile.Record {
 		r.Attributes = map[string]any{"first_name": first, "last_name": last}
 		return r
@@ -246,7 +247,7 @@ func TestStreamingKeepPriority(t *testing.T) {
 		{Name: "phone", Normalizer: "phone"},
 	}
 	st := openStore(t)
-	p := pipeline.New(&cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(&cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	first := ingest(t, p, rec("crm", "1", t0, "customer_id:C1", "email:a@x.com"), rec("crm", "2", t0, "customer_id:C2", "email:b@x.com"))
 	for _, tt := range []struct {
 		name    string
@@ -282,7 +283,7 @@ func TestStreamingKeepPriority(t *testing.T) {
 
 func TestStreamingHistogramMatchesStore(t *testing.T) {
 	st := openStore(t)
-	p := pipeline.New(fuzzyConfig(), st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(fuzzyConfig()), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	recs := fuzzyPeople(12, 9)
 	// Some people get extra records so the clusters differ in size.
 	for i := range 5 {
@@ -302,7 +303,8 @@ func TestStreamingHistogramMatchesStore(t *testing.T) {
 
 func streamStats(t *testing.T, st store.Store) identity.Stats {
 	t.Helper()
-	eng, err := identity.New(fuzzyConfig())
+	fc := fuzzyConfig()
+	eng, err := identity.New(fc.Identifiers, &fc.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,4 +363,51 @@ func checkHistogram(t *testing.T, st store.Store) {
 	if fmt.Sprint(got.Largest) != fmt.Sprint(sizes) {
 		t.Errorf("streaming largest = %v; walking the store gives %v", got.Largest, sizes)
 	}
+}
+
+// countingStore counts the change sets of each Commit.
+type countingStore struct {
+	*embedded.Store
+	commits []int
+}
+
+func (c *countingStore) Commit(ctx context.Context, changes ...store.Change) error {
+	c.commits = append(c.commits, len(changes))
+	return c.Store.Commit(ctx, changes...)
+}
+
+// TestUnmergeLargeCluster splits a cluster whose record moves exceed one
+// change set (pipeline.MaxSplitWrites): they commit together in several,
+// and every record ends up in its part.
+func TestUnmergeLargeCluster(t *testing.T) {
+	ctx := context.Background()
+	inner := openStore(t).(*embedded.Store)
+	st := &countingStore{Store: inner}
+	p := pipeline.New(pipeline.ConfigOf(testConfig), st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	const n = 60
+	var recs []profile.Record
+	for i := range n {
+		recs = append(recs, rec("shop", fmt.Sprintf("ann%02d", i), t0, "email:ann@x.com", fmt.Sprintf("phone:+4411%04d", i)))
+		recs = append(recs, rec("shop", fmt.Sprintf("bob%02d", i), t0.Add(time.Hour), "email:bob@x.com", fmt.Sprintf("phone:+4422%04d", i)))
+	}
+	ingest(t, p, recs...)
+	bridge := ingest(t, p, rec("web", "bridge", t0.Add(2*time.Hour), "email:ann@x.com", "email:bob@x.com"))
+	st.commits = nil
+	sp, err := p.Unmerge(ctx, bridge.ProfileIDs[0], pipeline.Withdrawal{Link: [2]string{"web/bridge", "shop/bob00"}})
+	if err != nil {
+		t.Fatalf("Unmerge: %v", err)
+	}
+	if len(st.commits) != 1 || st.commits[0] < 2 {
+		t.Errorf("Unmerge committed %v change sets; want one commit of several (%d records move)", st.commits, n)
+	}
+	if len(sp.Parts) != 2 || min(len(sp.Parts[0].Records), len(sp.Parts[1].Records)) != n || len(sp.Parts[0].Records)+len(sp.Parts[1].Records) != 2*n+1 {
+		t.Fatalf("Unmerge = %+v; want Ann's and Bob's %d records apart, the bridge with one of them", sp.Parts, n)
+	}
+	for _, k := range sp.Parts[1].Records {
+		src, id, _ := strings.Cut(k, "/")
+		if _, pid, err := st.Record(ctx, src, id); err != nil || pid != sp.Parts[1].ProfileID {
+			t.Errorf("Record(%s) profile = %q, %v; want the new part %s", k, pid, err, sp.Parts[1].ProfileID)
+		}
+	}
+	checkHistogram(t, inner)
 }

@@ -63,7 +63,7 @@ func newWorld(t *testing.T, suppress bool) *world {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return t0 }
-	pl := pipeline.New(cfg, st, pipeline.Options{Clock: clock,
+	pl := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: clock,
 		Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
 	svc, err := privacy.New(privacy.ConfigOf(cfg), st, forgetters(t, cfg), privacy.Options{Clock: clock})
 	if err != nil {
@@ -76,7 +76,7 @@ func newWorld(t *testing.T, suppress bool) *world {
 // these tests exercise.
 func forgetters(t *testing.T, cfg *config.Config) []store.Forgetter {
 	t.Helper()
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func newEnv(t testing.TB, cfg *config.Config) *env {
 		t.Fatalf("segment.New: %v", err)
 	}
 	clock := clocktest.New(t0)
-	pl := pipeline.New(cfg, st, pipeline.Options{Clock: clock.Now, Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
+	pl := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: clock.Now, Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
 	return &env{st: st, eval: ev, pl: pl, sched: segment.NewScheduler(st, ev, nil), clock: clock}
 }
 

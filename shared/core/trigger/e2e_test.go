@@ -135,7 +135,7 @@ func newPlatform(t *testing.T, hookURL string, clk *clocktest.Clock, client *htt
 	}
 	t.Cleanup(func() { st.Close() })
 	p := &platform{t: t, clk: clk, st: st}
-	p.pl = pipeline.New(cfg, st, pipeline.Options{Clock: clk.Now})
+	p.pl = pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: clk.Now})
 	p.bus = bus.New(nil, bus.WithClock(clk.Now), bus.WithRetry(2, time.Millisecond, time.Millisecond))
 	t.Cleanup(func() { p.bus.Close(context.Background()) })
 	p.relay = &local.Relay{Outbox: st, Publisher: p.bus}

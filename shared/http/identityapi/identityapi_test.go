@@ -28,7 +28,7 @@ func TestHandler(t *testing.T) {
 	}
 	defer st.Close()
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := pipeline.New(cfg, st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	p := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
 	r := func(id string, ids ...profile.Identifier) profile.Record {
 		return profile.Record{Source: "crm", ID: id, ObservedAt: t0, Identifiers: ids}
 	}
@@ -37,7 +37,7 @@ func TestHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := identity.New(cfg)
+	eng, err := identity.New(cfg.Identifiers, &cfg.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	pl := pipeline.New(cfg, st, pipeline.Options{Clock: func() time.Time { return now }, Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
+	pl := pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{Clock: func() time.Time { return now }, Extensions: []pipeline.Extension{segment.NewExtension(ev, st, nil)}})
 	res, err := pl.Ingest(context.Background(), []profile.Record{
 		{Source: "web", ID: "1", Identifiers: []profile.Identifier{{Type: "email", Value: "a@example.com"}}, Attributes: map[string]any{"country": "GB"}},
 		{Source: "web", ID: "2", Identifiers: []profile.Identifier{{Type: "email", Value: "b@example.com"}}, Attributes: map[string]any{"country": "FR"}},

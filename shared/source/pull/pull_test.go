@@ -175,7 +175,7 @@ func newEnv(t *testing.T, st, ingest store.Store, f *feed, batch int, o pull.Opt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { objs.Close() })
-	pl := pipeline.New(cfg, ingest, pipeline.Options{Clock: func() time.Time { return t0 }})
+	pl := pipeline.New(pipeline.ConfigOf(cfg), ingest, pipeline.Options{Clock: func() time.Time { return t0 }})
 	r, err := pull.New(srcName, *src.Pull, conn, m, pull.Deps{State: st, Ingester: pl, Rejects: objs}, o)
 	if err != nil {
 		t.Fatal(err)
@@ -502,7 +502,7 @@ func TestConnectorContract(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newEmbedded(t)
 			r, err := pull.New(srcName, *src.Pull, badConnector(tt.batch), m,
-				pull.Deps{State: st, Ingester: pipeline.New(cfg, st, pipeline.Options{})}, pull.Options{})
+				pull.Deps{State: st, Ingester: pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{})}, pull.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -553,7 +553,7 @@ func TestShutdownReleasesTheSource(t *testing.T) {
 	st := newEmbedded(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := pull.New(srcName, *src.Pull, cancelling{cancel}, m,
-		pull.Deps{State: st, Ingester: pipeline.New(cfg, st, pipeline.Options{})}, pull.Options{})
+		pull.Deps{State: st, Ingester: pipeline.New(pipeline.ConfigOf(cfg), st, pipeline.Options{})}, pull.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

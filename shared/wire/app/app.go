@@ -99,7 +99,7 @@ func New(p Parts) (*Platform, error) {
 		p.Clock = time.Now
 	}
 	pl := &Platform{Parts: p}
-	eng, err := identity.New(p.Config)
+	eng, err := identity.New(p.Config.Identifiers, &p.Config.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -112,7 +112,7 @@ func New(p Parts) (*Platform, error) {
 	if pl.Console, err = NewConsole(p, seg, eng); err != nil {
 		return nil, err
 	}
-	pl.Pipeline = pipeline.New(p.Config, p.Store, pipeline.Options{
+	pl.Pipeline = pipeline.New(pipeline.ConfigOf(p.Config), p.Store, pipeline.Options{
 		Clock: p.Clock, Logger: p.Logger,
 		// The record index (id.rec) lists each record and its idempotency
 		// keys under its profile, so unmerge and erasure find them without

@@ -35,7 +35,7 @@ func platform(b *testing.B) (*app.Platform, string) {
 		b.Fatal(err)
 	}
 	data := b.TempDir()
-	st, err := embedded.Open(filepath.Join(data, "aurum.db"), embedded.Options{})
+	st, err := embedded.OpenData(data)
 	if err != nil {
 		b.Fatal(err)
 	}

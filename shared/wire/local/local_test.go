@@ -175,7 +175,7 @@ func identifierOf(t *testing.T, prof map[string]any, typ string) string {
 func checkAgainstTruth(t *testing.T, data string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := embedded.Open(filepath.Join(data, "aurum.db"), embedded.Options{})
+	st, err := embedded.OpenData(data)
 	if err != nil {
 		t.Fatal(err)
 	}

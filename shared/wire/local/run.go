@@ -22,7 +22,9 @@ import (
 	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
+	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/http/api"
+	"github.com/aurum-cdp/aurum/shared/lambda/s3event"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/pattern"
 	"github.com/aurum-cdp/aurum/shared/source/file"
@@ -58,160 +60,258 @@ type Options struct {
 
 // Run runs local mode until ctx is done.
 func Run(ctx context.Context, o Options) error {
+	o = o.withDefaults()
+	cfg, err := config.Load(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	fresh, err := prepareData(o.Data)
+	if err != nil {
+		return err
+	}
+	st, err := embedded.OpenData(o.Data)
+	if err != nil {
+		return fmt.Errorf("local: open store (is another aurum local using %s?): %w", o.Data, err)
+	}
+	defer st.Close()
+	objs, err := dir.New(filepath.Join(o.Data, "bucket"))
+	if err != nil {
+		return fmt.Errorf("local: bucket folder: %w", err)
+	}
+	defer objs.Close()
+	in, err := assemble(o, cfg, st, objs)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("local: listen on %s: %w", o.Addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	drop := in.dropFolder(ctx, fileSources(cfg))
+	if fresh && o.Samples != "" {
+		n, err := copySamples(o.Samples, drop.Drop, drop.Sources)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "first run: dropped %d sample files from %s into %s\n", n, o.Samples, drop.Drop)
+	}
+	return in.serve(ctx, cancel, ln, drop)
+}
+
+// withDefaults returns o with its output and logger set: nil discards.
+func (o Options) withDefaults() Options {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg, err := config.Load(o.ConfigPath)
-	if err != nil {
-		return err
-	}
-	fresh := false
-	dbPath := filepath.Join(o.Data, "aurum.db")
-	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+	return o
+}
+
+// prepareData creates the data folder's bucket folder and reports whether
+// the folder is new (it holds no store yet).
+func prepareData(data string) (fresh bool, err error) {
+	if _, err := os.Stat(embedded.DataPath(data)); errors.Is(err, fs.ErrNotExist) {
 		fresh = true
 	}
-	if err := os.MkdirAll(filepath.Join(o.Data, "bucket"), 0o755); err != nil {
-		return fmt.Errorf("local: data folder: %w", err)
+	if err := os.MkdirAll(filepath.Join(data, "bucket"), 0o755); err != nil {
+		return false, fmt.Errorf("local: data folder: %w", err)
 	}
-	st, err := embedded.Open(dbPath, embedded.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return fmt.Errorf("local: open store (is another aurum local using %s?): %w", o.Data, err)
+	return fresh, nil
+}
+
+// fileSources returns the names of the configuration's file sources: the
+// drop folder's sub-folders.
+func fileSources(cfg *config.Config) []string {
+	var names []string
+	for _, s := range cfg.SourcesOfKind(config.KindFile) {
+		names = append(names, s.Name)
 	}
-	defer st.Close()
+	return names
+}
+
+// instance is local mode's platform with the parts that run it: the
+// store, the relay waking on commits, the bus and the triggers.
+type instance struct {
+	o        Options
+	st       *embedded.Store
+	objs     *dir.Store
+	p        *app.Platform
+	progress *progress
+	// wake receives the due times the segment extension writes.
+	wake     chan time.Time
+	s3h      *s3event.Handler
+	handler  http.Handler
+	bus      *bus.Bus
+	relay    *Relay
+	triggers *trigger.Engine
+	sched    *trigger.StoreScheduler
+}
+
+// assemble wires the platform on the store and the bucket folder, its
+// HTTP handler and its bus.
+func assemble(o Options, cfg *config.Config, st *embedded.Store, objs *dir.Store) (*instance, error) {
+	in := &instance{o: o, st: st, objs: objs, progress: newProgress(o.Out)}
 	// Commits with outbox events wake the relay (see notify.go).
 	sst, committed := newSignalingStore(st)
-	objs, err := dir.New(filepath.Join(o.Data, "bucket"))
-	if err != nil {
-		return fmt.Errorf("local: bucket folder: %w", err)
+	if err := in.platform(cfg, sst); err != nil {
+		return nil, err
 	}
-	defer objs.Close()
+	var err error
+	if in.s3h, err = in.p.S3Handler(); err != nil {
+		return nil, err
+	}
+	// Local mode serves one developer on loopback: reads need no key from
+	// there, and there is no per-key rate limit (API Gateway throttles in
+	// AWS, plus the per-instance limit of the api function).
+	if in.handler, err = web.Handler(in.p, api.Options{AllowUnauthenticatedReads: true, RatePerSecond: -1}); err != nil {
+		return nil, err
+	}
+	if err := in.wireBus(cfg, committed); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
 
-	progress := newProgress(o.Out)
+// platform builds the platform over sst. Time-based segment
+// re-evaluation: the extension reports every due time it writes, waking
+// the scheduler's timer loop.
+func (in *instance) platform(cfg *config.Config, sst *signalingStore) error {
 	p, err := app.New(app.Parts{
 		Config:   cfg,
 		Store:    sst,
-		Objects:  objs,
+		Objects:  in.objs,
 		Secrets:  secrets.New(nil, nil, nil),
-		Logger:   o.Logger,
-		Progress: progress.update,
+		Logger:   in.o.Logger,
+		Progress: in.progress.update,
 		Scan: func(ctx context.Context) iter.Seq2[*profile.Profile, error] {
-			return segment.ScanProfiles(ctx, st)
+			return segment.ScanProfiles(ctx, in.st)
 		},
 	})
 	if err != nil {
 		return err
 	}
-	// Time-based segment re-evaluation: the extension reports every due
-	// time it writes, waking the scheduler's timer loop.
-	wake := make(chan time.Time, 1)
+	in.p = p
+	in.wake = make(chan time.Time, 1)
 	p.Segments.Extension.OnDue = func(at time.Time) {
 		select {
-		case wake <- at:
+		case in.wake <- at:
 		default:
 		}
 	}
-	s3h, err := p.S3Handler()
-	if err != nil {
-		return err
-	}
-	// Local mode serves one developer on loopback: reads need no key from
-	// there, and there is no per-key rate limit (API Gateway throttles in
-	// AWS, plus the per-instance limit of the api function).
-	h, err := web.Handler(p, api.Options{AllowUnauthenticatedReads: true, RatePerSecond: -1})
-	if err != nil {
-		return err
-	}
+	return nil
+}
 
-	// The bus: everything published is logged at debug level; later
-	// issues subscribe segments and triggers here, as EventBridge rules do
-	// in AWS.
-	b := bus.New(o.Logger)
+// wireBus builds the bus and its subscribers: everything published is
+// logged at debug level (and observed, when asked); the triggers react to
+// what it carries, as EventBridge rules route to functions/triggers in
+// AWS, with delayed firings waiting in the store; the dashboard records
+// it; and the subscribers of aurum.yaml receive what they match. The
+// relay publishes the outbox on it when committed signals.
+func (in *instance) wireBus(cfg *config.Config, committed <-chan struct{}) error {
+	in.bus = bus.New(in.o.Logger)
 	all, err := pattern.Parse([]byte(`{"source":["aurum"]}`))
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	if err := b.Subscribe("log", all, bus.LogHandler(o.Logger)); err != nil {
+	if err := in.bus.Subscribe("log", all, bus.LogHandler(in.o.Logger)); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	if o.Observe != nil {
-		if err := b.Subscribe("observe", nil, o.Observe); err != nil {
+	if in.o.Observe != nil {
+		if err := in.bus.Subscribe("observe", nil, in.o.Observe); err != nil {
 			return fmt.Errorf("local: %w", err)
 		}
 	}
-	relay := &Relay{Outbox: st, Publisher: b, Wake: committed, Log: o.Logger}
-
-	// Triggers react to what the bus carries, as EventBridge rules route to
-	// functions/triggers in AWS; delayed firings wait in the store.
-	eng, sched, _, err := p.LocalTriggers(nil)
-	if err != nil {
+	in.relay = &Relay{Outbox: in.st, Publisher: in.bus, Wake: committed, Log: in.o.Logger}
+	if in.triggers, in.sched, _, err = in.p.LocalTriggers(nil); err != nil {
 		return err
 	}
-	if err := b.Subscribe("triggers", nil, eng.Handle); err != nil {
+	if err := in.bus.Subscribe("triggers", nil, in.triggers.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	if err := b.Subscribe("dashboard", nil, p.Console.Recorder.Handle); err != nil {
+	if err := in.bus.Subscribe("dashboard", nil, in.p.Console.Recorder.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	if err := subscribe(b, cfg, o.Out, o.Logger); err != nil {
-		return err
-	}
+	return subscribe(in.bus, cfg, in.o.Out, in.o.Logger)
+}
 
-	ln, err := net.Listen("tcp", o.Addr)
-	if err != nil {
-		return fmt.Errorf("local: listen on %s: %w", o.Addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-
-	var sources []string
-	for _, s := range cfg.SourcesOfKind(config.KindFile) {
-		sources = append(sources, s.Name)
-	}
-	drop := &DropFolder{
-		Drop:    filepath.Join(o.Data, "drop"),
-		Bucket:  filepath.Join(o.Data, "bucket"),
+// dropFolder returns the watcher of the data folder's drop/ folder, one
+// sub-folder per file source: it hands new files to the S3 handler,
+// prints a line per loaded file and, when idle, the summary and the
+// dashboard's cluster sizes. Its callbacks use ctx.
+func (in *instance) dropFolder(ctx context.Context, sources []string) *DropFolder {
+	return &DropFolder{
+		Drop:    filepath.Join(in.o.Data, "drop"),
+		Bucket:  filepath.Join(in.o.Data, "bucket"),
 		Name:    "local",
 		Sources: sources,
-		Handler: s3h,
-		Poll:    o.Poll,
-		Log:     o.Logger,
+		Handler: in.s3h,
+		Poll:    in.o.Poll,
+		Log:     in.o.Logger,
 		Done: func(key string, handed time.Time, err error) {
-			progress.done(ctx, objs, key, handed, err)
+			in.progress.done(ctx, in.objs, key, handed, err)
 		},
 		Idle: func() {
-			progress.summary(ctx, st)
+			in.progress.summary(ctx, in.st)
 			// The dashboard's cluster sizes, from a background scan.
-			if err := p.Console.SnapshotClusters(ctx, p.Scan); err != nil {
-				o.Logger.WarnContext(ctx, "local: cluster sizes", "err", err)
+			if err := in.p.Console.SnapshotClusters(ctx, in.p.Scan); err != nil {
+				in.o.Logger.WarnContext(ctx, "local: cluster sizes", "err", err)
 			}
 		},
 	}
-	if fresh && o.Samples != "" {
-		n, err := copySamples(o.Samples, drop.Drop, sources)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(o.Out, "first run: dropped %d sample files from %s into %s\n", n, o.Samples, drop.Drop)
-	}
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// serve runs the drop folder, the relay, the segment and trigger
+// schedulers, the sweeper and the HTTP server on ln until ctx is done or
+// one of them fails, then stops them (cancel), publishes what is left in
+// the outbox and closes the bus.
+func (in *instance) serve(ctx context.Context, cancel context.CancelFunc, ln net.Listener, drop *DropFolder) error {
+	srv := &http.Server{Handler: in.handler, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
-	if err := startPulls(ctx, &wg, p, o.Out, o.Logger); err != nil {
+	if err := startPulls(ctx, &wg, in.p, in.o.Out, in.o.Logger); err != nil {
 		return err
 	}
-	errc := make(chan error, 6)
-	wg.Add(6)
+	errc := in.start(ctx, &wg, srv, ln, drop)
+	addr := ln.Addr().String()
+	fmt.Fprintf(in.o.Out, "aurum local: http://%s  (drop files into %s/<source>/, Ctrl-C to stop)\n", addr, drop.Drop)
+	if in.o.Ready != nil {
+		in.o.Ready(addr)
+	}
+	runErr := firstError(ctx, errc)
+	cancel()
+	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = srv.Shutdown(shut)
+	wg.Wait()
+	// Publish what is left in the outbox before closing the store.
+	if _, err := in.relay.Drain(shut); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := in.bus.Close(shut); err != nil && runErr == nil {
+		runErr = fmt.Errorf("local: close bus: %w", err)
+	}
+	return runErr
+}
+
+// loops is how many goroutines start runs.
+const loops = 6
+
+// start runs local mode's loops in goroutines counted by wg; each sends
+// its outcome on the returned channel, which has room for all of them.
+func (in *instance) start(ctx context.Context, wg *sync.WaitGroup, srv *http.Server, ln net.Listener, drop *DropFolder) <-chan error {
+	errc := make(chan error, loops)
+	wg.Add(loops)
 	go func() { defer wg.Done(); errc <- drop.Run(ctx) }()
-	go func() { defer wg.Done(); errc <- relay.Run(ctx) }()
+	go func() { defer wg.Done(); errc <- in.relay.Run(ctx) }()
 	go func() {
 		defer wg.Done()
-		errc <- p.Segments.Scheduler.Run(ctx, segment.RealClock, 30*time.Second, wake)
+		errc <- in.p.Segments.Scheduler.Run(ctx, segment.RealClock, 30*time.Second, in.wake)
 	}()
-	go func() { defer wg.Done(); errc <- sched.Run(ctx, time.Second, eng.Fire) }()
-	go func() { defer wg.Done(); errc <- sweep(ctx, st, time.Minute) }()
+	go func() { defer wg.Done(); errc <- in.sched.Run(ctx, time.Second, in.triggers.Fire) }()
+	go func() { defer wg.Done(); errc <- sweep(ctx, in.st, time.Minute) }()
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -220,32 +320,21 @@ func Run(ctx context.Context, o Options) error {
 		}
 		errc <- nil
 	}()
-	addr := ln.Addr().String()
-	fmt.Fprintf(o.Out, "aurum local: http://%s  (drop files into %s/<source>/, Ctrl-C to stop)\n", addr, drop.Drop)
-	if o.Ready != nil {
-		o.Ready(addr)
-	}
+	return errc
+}
 
-	var runErr error
-	for runErr == nil && ctx.Err() == nil {
+// firstError waits until ctx is done or a loop fails, and returns the
+// failure (nil when ctx ended first). A loop ending without error does
+// not stop the others.
+func firstError(ctx context.Context, errc <-chan error) error {
+	var err error
+	for err == nil && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-		case runErr = <-errc:
+		case err = <-errc:
 		}
 	}
-	cancel()
-	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	_ = srv.Shutdown(shut)
-	wg.Wait()
-	// Publish what is left in the outbox before closing the store.
-	if _, err := relay.Drain(shut); err != nil && runErr == nil {
-		runErr = err
-	}
-	if err := b.Close(shut); err != nil && runErr == nil {
-		runErr = fmt.Errorf("local: close bus: %w", err)
-	}
-	return runErr
+	return err
 }
 
 // copySamples copies <samples>/<source>/* into <drop>/<source>/ for every

@@ -59,20 +59,11 @@ func (d *DropFolder) Run(ctx context.Context) error {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	w, err := fsnotify.NewWatcher()
+	w, err := d.watch()
 	if err != nil {
-		return fmt.Errorf("local: watch drop folder: %w", err)
+		return err
 	}
 	defer w.Close()
-	for _, s := range d.Sources {
-		dir := filepath.Join(d.Drop, s)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("local: create drop folder: %w", err)
-		}
-		if err := w.Add(dir); err != nil {
-			return fmt.Errorf("local: watch %s: %w", dir, err)
-		}
-	}
 	last := map[string]fileState{}
 	tick := time.NewTicker(d.Poll)
 	defer tick.Stop()
@@ -82,14 +73,7 @@ func (d *DropFolder) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			busy = true
-		} else if busy && len(last) == 0 {
-			busy = false
-			if d.Idle != nil {
-				d.Idle()
-			}
-		}
+		busy = d.idle(busy, n > 0, len(last) == 0)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -101,45 +85,53 @@ func (d *DropFolder) Run(ctx context.Context) error {
 	}
 }
 
+// watch creates the sources' drop folders and watches them.
+func (d *DropFolder) watch() (*fsnotify.Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("local: watch drop folder: %w", err)
+	}
+	for _, s := range d.Sources {
+		dir := filepath.Join(d.Drop, s)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("local: create drop folder: %w", err)
+		}
+		if err := w.Add(dir); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("local: watch %s: %w", dir, err)
+		}
+	}
+	return w, nil
+}
+
+// idle tracks whether the folder is busy after a scan that handed files
+// over (handed) or not, with no file left waiting (empty): the first scan
+// finding it empty after busy ones calls Idle. It returns the new state.
+func (d *DropFolder) idle(busy, handed, empty bool) bool {
+	switch {
+	case handed:
+		return true
+	case busy && empty:
+		if d.Idle != nil {
+			d.Idle()
+		}
+		return false
+	}
+	return busy
+}
+
 // scan hands over every file that was already seen with the same size and
 // modification time, and returns how many it handed over.
 func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) (int, error) {
 	var ready []string
 	current := map[string]bool{}
 	for _, s := range d.Sources {
-		dir := filepath.Join(d.Drop, s)
-		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			name := e.Name()
-			if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".tmp") || strings.HasSuffix(name, ".part") {
-				if e.IsDir() && path != dir {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if e.IsDir() {
-				return nil
-			}
-			info, err := e.Info()
-			if err != nil {
-				return nil // vanished meanwhile
-			}
-			st := fileState{size: info.Size(), mod: info.ModTime()}
-			current[path] = true
-			if prev, ok := last[path]; ok && prev == st {
-				ready = append(ready, path)
-			}
-			last[path] = st
-			return nil
-		})
+		r, err := walkSource(filepath.Join(d.Drop, s), last, current)
 		if err != nil {
 			return 0, fmt.Errorf("local: scan drop folder: %w", err)
 		}
+		ready = append(ready, r...)
 	}
 	for p := range last {
 		if !current[p] {
@@ -155,6 +147,49 @@ func (d *DropFolder) scan(ctx context.Context, last map[string]fileState) (int, 
 		d.hand(ctx, path)
 	}
 	return len(ready), nil
+}
+
+// walkSource records the state of every file under dir in last (marking
+// it in current) and returns those whose state had been recorded the same
+// before: they are ready. Ignored names (see ignored) are skipped, with
+// their folders.
+func walkSource(dir string, last map[string]fileState, current map[string]bool) ([]string, error) {
+	var ready []string
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if ignored(e.Name()) {
+			if e.IsDir() && path != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if e.IsDir() {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil // vanished meanwhile
+		}
+		st := fileState{size: info.Size(), mod: info.ModTime()}
+		current[path] = true
+		if prev, ok := last[path]; ok && prev == st {
+			ready = append(ready, path)
+		}
+		last[path] = st
+		return nil
+	})
+	return ready, err
+}
+
+// ignored reports names the drop folder leaves alone: hidden files and
+// files still being written (.tmp, .part).
+func ignored(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".tmp") || strings.HasSuffix(name, ".part")
 }
 
 // hand moves one dropped file into the bucket, as an upload to S3 would,
