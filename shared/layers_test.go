@@ -21,7 +21,7 @@ var allowed = map[string][]string{
 	"kit":         {},
 	"pattern":     {"model"},
 	"config":      {"model", "pattern"},
-	"port":        {"model", "port"},
+	"port":        {"model", "port", "kit"},
 	"core":        {"model", "config", "pattern", "port", "kit", "core", "destination"},
 	"destination": {"model", "config", "kit", "destination"},
 	"source":      {"model", "config", "pattern", "port", "kit", "core", "source"},

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
@@ -105,34 +106,16 @@ func allItems(t *testing.T, s store.Store, kind, key, from, to string, limit int
 	}
 }
 
-// clock is a settable clock for stores from Harness.NewWithClock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newClocked returns a store from h.NewWithClock and its clock, which
 // starts at the current second (so a store with real background expiry,
 // like DynamoDB TTL, never deletes the items the test keeps live). It skips
 // the test without NewWithClock.
-func newClocked(t *testing.T, h Harness) (store.Store, *clock) {
+func newClocked(t *testing.T, h Harness) (store.Store, *clocktest.Clock) {
 	t.Helper()
 	if h.NewWithClock == nil {
 		t.Skip("storetest: Harness.NewWithClock not set")
 	}
-	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	c := clocktest.New(time.Now().UTC().Truncate(time.Second))
 	return h.NewWithClock(t, c.Now), c
 }
 
