@@ -16,23 +16,38 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	path := "aurum.yaml"
-	if fs.NArg() > 0 {
-		path = fs.Arg(0)
-	}
-	cfg, err := config.Load(path)
+	path := configArg(fs.Args())
+	cfg, _, err := loadChecked(path, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("%s is not valid", path)
-	}
-	// Segment expressions are CEL: compile and type-check them too.
-	if _, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{}); err != nil {
-		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("%s is not valid", path)
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d identifier types, %d sources, %d segments, %d triggers)\n",
 		path, len(cfg.Identifiers), len(cfg.Sources), len(cfg.Segments), len(cfg.Triggers))
 	return nil
+}
+
+// configArg is the configuration file named by args, default aurum.yaml.
+func configArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return "aurum.yaml"
+}
+
+// loadChecked loads the configuration at path and compiles its segments
+// (CEL: compiled and type-checked), printing what is wrong to stderr.
+func loadChecked(path string, stderr io.Writer) (*config.Config, *segment.Evaluator, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, fmt.Errorf("%s is not valid", path)
+	}
+	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, fmt.Errorf("%s is not valid", path)
+	}
+	return cfg, ev, nil
 }
 
 func runSchema(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,19 +69,10 @@ func runCompile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	path := "aurum.yaml"
-	if fs.NArg() > 0 {
-		path = fs.Arg(0)
-	}
-	cfg, err := config.Load(path)
+	path := configArg(fs.Args())
+	_, ev, err := loadChecked(path, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("%s is not valid", path)
-	}
-	ev, err := segment.New(cfg.Segments, cfg.RFM, segment.Options{})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return fmt.Errorf("%s is not valid", path)
+		return err
 	}
 	pc, err := ev.Precompile()
 	if err != nil {
