@@ -184,7 +184,7 @@ func readBatch(ctx context.Context, cfg *config.Config, files []string, truthCol
 		if !ok {
 			return nil, fmt.Errorf("%s: source %q is not declared in the configuration", arg, name)
 		}
-		mp, err := mapping.New(cfg, name)
+		mp, err := mapping.New(src, cfg.Identifiers)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", name, err)
 		}

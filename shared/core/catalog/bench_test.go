@@ -83,7 +83,7 @@ func BenchmarkLoad(b *testing.B) {
 					opts.Observer = o
 				}
 				objs := memObjects{files: map[string][]byte{}}
-				l, err := file.NewLoader(cfg, objs, ing, opts)
+				l, err := file.NewLoader(cfg.Sources, cfg.Identifiers, objs, ing, opts)
 				if err != nil {
 					b.Fatal(err)
 				}

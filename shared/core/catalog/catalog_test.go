@@ -97,7 +97,8 @@ func crmRow(i int) map[string]any {
 
 func observeRows(t *testing.T, o *catalog.Observer, cfg *config.Config, source string, rows []map[string]any) {
 	t.Helper()
-	m, err := mapping.New(cfg, source)
+	src, _ := cfg.Source(source)
+	m, err := mapping.New(src, cfg.Identifiers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,8 @@ func TestConcurrentFlush(t *testing.T) {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
-			m, _ := mapping.New(cfg, "shop")
+			shop, _ := cfg.Source("shop")
+			m, _ := mapping.New(shop, cfg.Identifiers)
 			for b := 0; b < batches; b++ {
 				for i := 0; i < perBatch; i++ {
 					row := map[string]any{"customer": map[string]any{"email": fmt.Sprintf("w%db%di%d@shop.example", w, b, i)}, "total": json.Number("12.5")}
@@ -356,7 +358,8 @@ func TestThrottledFlush(t *testing.T) {
 		}
 		return sc.Rows
 	}
-	m, err := mapping.New(cfg, "crm")
+	crm, _ := cfg.Source("crm")
+	m, err := mapping.New(crm, cfg.Identifiers)
 	if err != nil {
 		t.Fatal(err)
 	}

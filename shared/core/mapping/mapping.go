@@ -122,25 +122,18 @@ type eventSpec struct {
 	props []attrSpec
 }
 
-// New builds the mapper of the named source. It resolves and checks the
-// whole mapping once: unknown identifier types, types, transforms, date
-// formats, phone regions and block-list regular expressions are errors
-// (fault.ErrInvalid); an unknown source is fault.ErrNotFound.
-func New(cfg *config.Config, source string) (*Mapper, error) {
-	if cfg == nil {
-		return nil, fmt.Errorf("mapping: source %q: no configuration: %w", source, fault.ErrInvalid)
-	}
-	var src *config.Source
-	for i := range cfg.Sources {
-		if cfg.Sources[i].Name == source {
-			src = &cfg.Sources[i]
-			break
-		}
-	}
+// New builds the mapper of src, whose identifiers are of the types idents
+// (the configuration's identifier types, highest priority first). It
+// resolves and checks the whole mapping once: a nil source, unknown
+// identifier types, types, transforms, date formats, phone regions and
+// block-list regular expressions are errors (fault.ErrInvalid). The Mapper
+// keeps no reference to src or idents.
+func New(src *config.Source, idents []config.IdentifierType) (*Mapper, error) {
 	if src == nil {
-		return nil, fmt.Errorf("mapping: source %q: %w", source, fault.ErrNotFound)
+		return nil, fmt.Errorf("mapping: no source: %w", fault.ErrInvalid)
 	}
-	b := builder{src: src}
+	source := src.Name
+	b := builder{src: src, idents: idents}
 	if err := (normalize.Options{Region: src.Region, DateFormats: src.DateFormats}).Validate(); err != nil {
 		return nil, fmt.Errorf("mapping: source %s: %w", source, err)
 	}
@@ -159,7 +152,7 @@ func New(cfg *config.Config, source string) (*Mapper, error) {
 	}
 	for i := range mp.Identifiers {
 		f := &mp.Identifiers[i]
-		s, err := b.identifier(cfg, i, f)
+		s, err := b.identifier(i, f)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +250,8 @@ func sortedKeys(m map[string]config.Field) []string {
 
 // builder resolves the fields of one source.
 type builder struct {
-	src *config.Source
+	src    *config.Source
+	idents []config.IdentifierType
 }
 
 func newGetter(label, field string) getter {
@@ -329,13 +323,13 @@ func (b *builder) attr(section, name string, f *config.Field) (attrSpec, error) 
 	return a, nil
 }
 
-func (b *builder) identifier(cfg *config.Config, i int, f *config.IdentifierField) (identSpec, error) {
+func (b *builder) identifier(i int, f *config.IdentifierField) (identSpec, error) {
 	target := fmt.Sprintf("identifiers[%d]", i)
 	prio := -1
 	var it *config.IdentifierType
-	for j := range cfg.Identifiers {
-		if cfg.Identifiers[j].Name == f.Type {
-			prio, it = j, &cfg.Identifiers[j]
+	for j := range b.idents {
+		if b.idents[j].Name == f.Type {
+			prio, it = j, &b.idents[j]
 			break
 		}
 	}

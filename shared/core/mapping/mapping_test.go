@@ -108,9 +108,16 @@ func testConfig() *config.Config {
 	}
 }
 
+// newFor builds the mapper of c's source named source (New of a nil
+// source when c declares none).
+func newFor(c *config.Config, source string) (*Mapper, error) {
+	src, _ := c.Source(source)
+	return New(src, c.Identifiers)
+}
+
 func mustNew(t testing.TB, source string) *Mapper {
 	t.Helper()
-	m, err := New(testConfig(), source)
+	m, err := newFor(testConfig(), source)
 	if err != nil {
 		t.Fatalf("New(%s) error: %v", source, err)
 	}
@@ -553,7 +560,7 @@ func TestNew(t *testing.T) {
 		source string
 		kind   error
 	}{
-		{"unknown source", func(c *config.Config) {}, "nope", fault.ErrNotFound},
+		{"no source", func(c *config.Config) {}, "nope", fault.ErrInvalid},
 		{"unknown identifier type", func(c *config.Config) {
 			c.Sources[0].Mapping.Identifiers[0].Type = "fax"
 		}, "crm", fault.ErrInvalid},
@@ -585,7 +592,7 @@ func TestNew(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := testConfig()
 			tt.change(c)
-			m, err := New(c, tt.source)
+			m, err := newFor(c, tt.source)
 			if err == nil {
 				t.Fatalf("New(%s) = %v, nil; want an error", tt.source, m)
 			}
@@ -594,20 +601,40 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(nil, "crm"); err == nil {
-		t.Errorf("New(nil) error = nil; want an error")
-	}
 	for _, s := range []string{"crm", "web", "shop", "tickets"} {
-		if _, err := New(testConfig(), s); err != nil {
+		if _, err := newFor(testConfig(), s); err != nil {
 			t.Errorf("New(%s) error = %v; want nil", s, err)
 		}
+	}
+}
+
+// TestNewKeepsNoReference changes the source and identifier types after
+// New: the mapper must map as before.
+func TestNewKeepsNoReference(t *testing.T) {
+	c := testConfig()
+	m, err := newFor(c, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := csvRow(nil)
+	want, wantErrs := m.Map(row)
+	src := &c.Sources[0]
+	src.Name = "other"
+	src.DateFormats[0] = "mdy"
+	src.Mapping.Identifiers[1].Field.Field = "Mobile"
+	src.Mapping.Attributes["plan"] = config.Field{Field: "Country"}
+	c.Identifiers[1].Name, c.Identifiers[1].Blocked[0] = "mail", "a.nn@googlemail.com"
+	c.Identifiers[2].Normalizer = "id"
+	got, gotErrs := m.Map(row)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotErrs, wantErrs) {
+		t.Errorf("Map(row) after changing the configuration = %+v, %v; want %+v, %v", got, gotErrs, want, wantErrs)
 	}
 }
 
 func TestMapWithoutIdentifierFields(t *testing.T) {
 	c := testConfig()
 	c.Sources[1].Mapping.Identifiers = nil
-	m, err := New(c, "web")
+	m, err := newFor(c, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -741,7 +768,7 @@ func TestMapFallback(t *testing.T) {
 			},
 		}},
 	}
-	m, err := New(cfg, "web")
+	m, err := newFor(cfg, "web")
 	if err != nil {
 		t.Fatal(err)
 	}

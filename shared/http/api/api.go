@@ -202,7 +202,6 @@ type apiSource struct {
 
 // API serves Aurum's HTTP API. It is safe for concurrent use.
 type API struct {
-	cfg       *config.Config
 	deps      Deps
 	opts      Options
 	log       *slog.Logger
@@ -218,13 +217,12 @@ type API struct {
 	patterns  []string
 }
 
-// New builds the API for the api sources of cfg. It reads the environment
-// variables that write and read keys refer to; references to SSM and
-// Secrets Manager are resolved through deps.Secrets on first use.
-func New(cfg *config.Config, deps Deps, opts Options) (*API, error) {
-	if cfg == nil {
-		return nil, fmt.Errorf("api: nil config")
-	}
+// New builds the API for the api and webhook sources among sources (the
+// configuration's); idents are the configuration's identifier types. It
+// reads the environment variables that write and read keys refer to;
+// references to SSM and Secrets Manager are resolved through deps.Secrets
+// on first use.
+func New(sources []config.Source, idents []config.IdentifierType, deps Deps, opts Options) (*API, error) {
 	if deps.Ingester == nil || deps.Profiles == nil {
 		return nil, fmt.Errorf("api: Ingester and Profiles are required")
 	}
@@ -236,22 +234,21 @@ func New(cfg *config.Config, deps Deps, opts Options) (*API, error) {
 	}
 	opts.setDefaults()
 	a := &API{
-		cfg:     cfg,
 		deps:    deps,
 		opts:    opts,
 		log:     deps.Logger,
 		sources: make(map[string]*apiSource),
 		idTypes: make(map[string]config.IdentifierType),
 	}
-	for _, t := range cfg.Identifiers {
+	for _, t := range idents {
 		a.idTypes[t.Name] = t
 	}
 	a.writeKeys = newKeyring(deps.Secrets)
-	for _, s := range cfg.Sources {
+	for _, s := range sources {
 		if s.Kind != config.KindAPI {
 			continue
 		}
-		m, err := mapping.New(cfg, s.Name)
+		m, err := mapping.New(&s, idents)
 		if err != nil {
 			return nil, fmt.Errorf("api: source %s: %w", s.Name, err)
 		}
@@ -278,12 +275,16 @@ func New(cfg *config.Config, deps Deps, opts Options) (*API, error) {
 		}
 	}
 	a.hooks = make(map[string]*inbound.Source)
-	for _, s := range cfg.SourcesOfKind(config.KindWebhook) {
+	for i := range sources {
+		s := &sources[i]
+		if s.Kind != config.KindWebhook {
+			continue
+		}
 		if s.Webhook == nil {
 			a.log.Warn("webhook source without a webhook block ignored", "source", s.Name)
 			continue
 		}
-		h, err := inbound.New(cfg, s.Name)
+		h, err := inbound.New(s, idents)
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)
 		}

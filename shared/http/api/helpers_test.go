@@ -212,7 +212,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, f := range opts {
 		f(cfg, &deps, &o)
 	}
-	a, err := api.New(cfg, deps, o)
+	a, err := api.New(cfg.Sources, cfg.Identifiers, deps, o)
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}

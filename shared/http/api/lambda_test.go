@@ -90,7 +90,7 @@ func TestSampleConfig(t *testing.T) {
 	for _, file := range []string{"api-identify.json", "api-track.json", "api-batch.json"} {
 		t.Run(file, func(t *testing.T) {
 			ing := &fakeIngester{}
-			a, err := api.New(cfg, api.Deps{Ingester: ing, Profiles: &fakeProfiles{}}, api.Options{})
+			a, err := api.New(cfg.Sources, cfg.Identifiers, api.Deps{Ingester: ing, Profiles: &fakeProfiles{}}, api.Options{})
 			if err != nil {
 				t.Fatalf("api.New(sample config): %v", err)
 			}

@@ -395,7 +395,7 @@ func TestNewErrors(t *testing.T) {
 			deps := api.Deps{Ingester: &fakeIngester{}, Profiles: &fakeProfiles{}}
 			var o api.Options
 			tt.opt(cfg, &deps, &o)
-			if _, err := api.New(cfg, deps, o); err == nil {
+			if _, err := api.New(cfg.Sources, cfg.Identifiers, deps, o); err == nil {
 				t.Errorf("New = nil error; want an error")
 			}
 		})

@@ -13,7 +13,8 @@ import (
 // signedStripe returns the Stripe-Signature of body at now.
 func signedStripe(t *testing.T, cfg *config.Config, body string) map[string]string {
 	t.Helper()
-	src, err := inbound.New(cfg, "stripe")
+	stripe, _ := cfg.Source("stripe")
+	src, err := inbound.New(stripe, cfg.Identifiers)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,7 @@ func TestEndToEnd(t *testing.T) {
 		}},
 	}
 	pipe := &capture{}
-	loader, err := file.NewLoader(cfg, store, pipe, file.LoaderOptions{
+	loader, err := file.NewLoader(cfg.Sources, cfg.Identifiers, store, pipe, file.LoaderOptions{
 		Clock: func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {

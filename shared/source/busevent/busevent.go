@@ -47,9 +47,10 @@ type busSource struct {
 	mapper *mapping.Mapper
 }
 
-// New builds a handler for cfg's bus sources. A nil logger discards; a nil
-// clock is time.Now.
-func New(cfg *config.Config, ing pipeline.Ingester, log *slog.Logger, now func() time.Time) (*Handler, error) {
+// New builds a handler for the bus sources among sources (the
+// configuration's); idents are the configuration's identifier types. A nil
+// logger discards; a nil clock is time.Now.
+func New(sources []config.Source, idents []config.IdentifierType, ing pipeline.Ingester, log *slog.Logger, now func() time.Time) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -57,12 +58,12 @@ func New(cfg *config.Config, ing pipeline.Ingester, log *slog.Logger, now func()
 		now = time.Now
 	}
 	h := &Handler{ing: ing, log: log, now: now}
-	for i := range cfg.Sources {
-		s := &cfg.Sources[i]
+	for i := range sources {
+		s := &sources[i]
 		if s.Kind != config.KindBus {
 			continue
 		}
-		m, err := mapping.New(cfg, s.Name)
+		m, err := mapping.New(s, idents)
 		if err != nil {
 			return nil, fmt.Errorf("busevent: source %s: %w", s.Name, err)
 		}

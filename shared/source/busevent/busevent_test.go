@@ -126,7 +126,7 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ing := &ingester{}
-			h, err := busevent.New(cfg, ing, nil, func() time.Time { return now })
+			h, err := busevent.New(cfg.Sources, cfg.Identifiers, ing, nil, func() time.Time { return now })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestHandleRetriesPipelineFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("store unavailable")
-	h, err := busevent.New(cfg, &ingester{err: boom}, nil, nil)
+	h, err := busevent.New(cfg.Sources, cfg.Identifiers, &ingester{err: boom}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

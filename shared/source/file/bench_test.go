@@ -149,7 +149,7 @@ func BenchmarkCSVDecode(b *testing.B) {
 func BenchmarkLoadCSV(b *testing.B) {
 	data := generate(benchSize)
 	store := benchStore{open: func() io.Reader { return bytes.NewReader(data) }, size: int64(len(data))}
-	l, err := file.NewLoader(testConfig(), store, discard{}, file.LoaderOptions{})
+	l, err := newLoader(store, discard{}, file.LoaderOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func BenchmarkLoadLargeCSV(b *testing.B) {
 	}
 	size := int64(mb) << 20
 	store := benchStore{open: func() io.Reader { return &rowGen{limit: size} }, size: size}
-	l, err := file.NewLoader(testConfig(), store, discard{}, file.LoaderOptions{})
+	l, err := newLoader(store, discard{}, file.LoaderOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

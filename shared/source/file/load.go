@@ -140,15 +140,17 @@ type Report struct {
 // rows and a load report next to it. Memory stays flat whatever the file
 // size. It is safe for concurrent use.
 type Loader struct {
-	cfg     *config.Config
+	sources []config.Source
 	store   objects.Store
 	pipe    Ingester
 	mappers map[string]*mapping.Mapper
 	opts    LoaderOptions
 }
 
-// NewLoader builds the mappers of every file source in cfg.
-func NewLoader(cfg *config.Config, store objects.Store, pipe Ingester, opts LoaderOptions) (*Loader, error) {
+// NewLoader builds the mappers of every file source among sources (the
+// configuration's); idents are the configuration's identifier types. The
+// loader keeps sources to find the source of each key.
+func NewLoader(sources []config.Source, idents []config.IdentifierType, store objects.Store, pipe Ingester, opts LoaderOptions) (*Loader, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -158,12 +160,13 @@ func NewLoader(cfg *config.Config, store objects.Store, pipe Ingester, opts Load
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Loader{cfg: cfg, store: store, pipe: pipe, mappers: make(map[string]*mapping.Mapper), opts: opts}
-	for _, src := range cfg.Sources {
+	l := &Loader{sources: sources, store: store, pipe: pipe, mappers: make(map[string]*mapping.Mapper), opts: opts}
+	for i := range sources {
+		src := &sources[i]
 		if src.Kind != config.KindFile {
 			continue
 		}
-		m, err := mapping.New(cfg, src.Name)
+		m, err := mapping.New(src, idents)
 		if err != nil {
 			return nil, fmt.Errorf("ingest: source %s: %w", src.Name, err)
 		}
@@ -185,8 +188,8 @@ func (l *Loader) Load(ctx context.Context, key string) (Report, error) {
 	if !ok {
 		return Report{Key: key}, fault.Invalidf("ingest: key %s: want %s<source>/<file>", key, SourcesPrefix)
 	}
-	src, ok := l.cfg.Source(name)
-	if !ok {
+	src := l.source(name)
+	if src == nil {
 		return Report{Key: key}, fault.Invalidf("ingest: key %s: no source %s in the configuration", key, name)
 	}
 	if src.Kind != config.KindFile {
@@ -229,6 +232,16 @@ func (l *Loader) Load(ctx context.Context, key string) (Report, error) {
 		},
 	}
 	return run.run(ctx, body)
+}
+
+// source returns the source named name, or nil.
+func (l *Loader) source(name string) *config.Source {
+	for i := range l.sources {
+		if l.sources[i].Name == name {
+			return &l.sources[i]
+		}
+	}
+	return nil
 }
 
 // storedReport reads the report of an earlier load of key, if any.

@@ -139,9 +139,15 @@ func newEnv(t *testing.T) *env {
 	}
 }
 
+// newLoader builds a loader of testConfig's sources.
+func newLoader(store objects.Store, pipe file.Ingester, opts file.LoaderOptions) (*file.Loader, error) {
+	c := testConfig()
+	return file.NewLoader(c.Sources, c.Identifiers, store, pipe, opts)
+}
+
 func (e *env) loader(t *testing.T) *file.Loader {
 	t.Helper()
-	l, err := file.NewLoader(testConfig(), e.store, e.pipe, e.opts)
+	l, err := newLoader(e.store, e.pipe, e.opts)
 	if err != nil {
 		t.Fatalf("NewLoader: %v", err)
 	}
@@ -501,7 +507,7 @@ func TestLoadRetryableFailuresLeaveNoReport(t *testing.T) {
 				e.put(t, crmKey, b.String())
 				store = failingStore{e.store, int64(b.Len() / 2)}
 			}
-			l, err := file.NewLoader(testConfig(), store, e.pipe, e.opts)
+			l, err := newLoader(store, e.pipe, e.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,29 +55,22 @@ type Source struct {
 	recordID  bool // the mapping sets the record id itself
 }
 
-// New builds the webhook source named source of cfg, applying its preset.
-func New(cfg *config.Config, source string) (*Source, error) {
-	src, ok := cfg.Source(source)
-	if !ok {
-		return nil, fmt.Errorf("inbound: source %s: %w", source, fault.ErrNotFound)
+// New builds the webhook source src, applying its preset; idents are the
+// configuration's identifier types. A nil source, or one not of kind
+// webhook with a webhook block, is fault.ErrInvalid.
+func New(src *config.Source, idents []config.IdentifierType) (*Source, error) {
+	if src == nil {
+		return nil, fmt.Errorf("inbound: %w", fault.Invalidf("no source"))
 	}
+	source := src.Name
 	if src.Kind != config.KindWebhook || src.Webhook == nil {
 		return nil, fmt.Errorf("inbound: source %s: %w", source, fault.Invalidf("not a webhook source with a webhook block"))
 	}
-	eff, err := Effective(cfg, *src)
+	eff, err := Effective(*src, idents)
 	if err != nil {
 		return nil, err
 	}
-	// The mapping package reads the mapping from the configuration: give
-	// it a copy holding the effective source.
-	c := *cfg
-	c.Sources = append([]config.Source(nil), cfg.Sources...)
-	for i := range c.Sources {
-		if c.Sources[i].Name == source {
-			c.Sources[i] = eff
-		}
-	}
-	m, err := mapping.New(&c, source)
+	m, err := mapping.New(&eff, idents)
 	if err != nil {
 		return nil, fmt.Errorf("inbound: source %s: %w", source, err)
 	}

@@ -32,6 +32,13 @@ func cfgWith(sources ...config.Source) *config.Config {
 	}
 }
 
+// newHook builds cfg's source named name (a nil source when cfg declares
+// none).
+func newHook(cfg *config.Config, name string) (*inbound.Source, error) {
+	src, _ := cfg.Source(name)
+	return inbound.New(src, cfg.Identifiers)
+}
+
 func hook(name, preset string) config.Source {
 	return config.Source{Name: name, Kind: config.KindWebhook,
 		Webhook: &config.WebhookSource{Preset: preset, Secret: &config.SecretRef{Env: "HOOK_SECRET"}}}
@@ -66,7 +73,7 @@ func TestPresets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.preset, func(t *testing.T) {
-			src, err := inbound.New(cfgWith(hook("h", tt.preset)), "h")
+			src, err := newHook(cfgWith(hook("h", tt.preset)), "h")
 			if err != nil {
 				t.Fatalf("New() = %v", err)
 			}
@@ -111,7 +118,7 @@ func TestVerifyRejects(t *testing.T) {
 	cfg := cfgWith(custom, hook("stripe", config.PresetStripeCharges), hook("shop", config.PresetShopifyCustomers))
 	body := []byte(`{"event":{"id":"e1"},"email":"a@example.com"}`)
 	for _, name := range []string{"custom", "stripe", "shop"} {
-		src, err := inbound.New(cfg, name)
+		src, err := newHook(cfg, name)
 		if err != nil {
 			t.Fatalf("New(%s) = %v", name, err)
 		}
@@ -157,7 +164,7 @@ func TestItems(t *testing.T) {
 		Identifiers: []config.IdentifierField{{Type: "email", Field: config.Field{Field: "item.email"}}},
 		Attributes:  map[string]config.Field{"plan": {Field: "account.plan"}},
 	}}
-	s, err := inbound.New(cfgWith(src), "bulk")
+	s, err := newHook(cfgWith(src), "bulk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +201,22 @@ func TestItems(t *testing.T) {
 func TestPresetNeedsIdentifierTypes(t *testing.T) {
 	cfg := &config.Config{Version: 1, Identifiers: []config.IdentifierType{{Name: "customer_id", Normalizer: "id"}},
 		Sources: []config.Source{hook("h", config.PresetStripeCustomers)}}
-	if _, err := inbound.New(cfg, "h"); !errors.Is(err, fault.ErrInvalid) {
+	if _, err := newHook(cfg, "h"); !errors.Is(err, fault.ErrInvalid) {
 		t.Errorf("New(preset without its identifier types) = %v; want %v", err, fault.ErrInvalid)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	cfg := cfgWith(
+		config.Source{Name: "api", Kind: config.KindAPI},
+		config.Source{Name: "bare", Kind: config.KindWebhook},
+		hook("odd", "mailchimp"),
+	)
+	for _, name := range []string{"undeclared", "api", "bare", "odd"} {
+		t.Run(name, func(t *testing.T) {
+			if s, err := newHook(cfg, name); !errors.Is(err, fault.ErrInvalid) {
+				t.Errorf("New(%s) = %v, %v; want an error of kind %v", name, s, err, fault.ErrInvalid)
+			}
+		})
 	}
 }

@@ -148,8 +148,8 @@ var presets = map[string]preset{
 // Effective returns src with its preset applied: the preset's signature
 // scheme, event id and items where src sets none, and the preset's
 // mapping when src's mapping is empty (its identifiers limited to the
-// identifier types cfg declares).
-func Effective(cfg *config.Config, src config.Source) (config.Source, error) {
+// identifier types of idents, the configuration's).
+func Effective(src config.Source, idents []config.IdentifierType) (config.Source, error) {
 	if src.Webhook == nil || src.Webhook.Preset == "" {
 		return src, nil
 	}
@@ -175,7 +175,7 @@ func Effective(cfg *config.Config, src config.Source) (config.Source, error) {
 	m := p.mapping
 	m.Identifiers = nil
 	for _, id := range p.ids {
-		if _, ok := cfg.IdentifierType(id.Type); ok {
+		if slices.ContainsFunc(idents, func(t config.IdentifierType) bool { return t.Name == id.Type }) {
 			m.Identifiers = append(m.Identifiers, id)
 		}
 	}

@@ -165,7 +165,7 @@ func newEnv(t *testing.T, st, ingest store.Store, f *feed, batch int, o pull.Opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := mapping.New(cfg, srcName)
+	m, err := mapping.New(src, cfg.Identifiers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +485,7 @@ func (b badConnector) Read(context.Context, string, int) (source.Batch, error) {
 func TestConnectorContract(t *testing.T) {
 	cfg := testConfig(t, 2)
 	src, _ := cfg.Source(srcName)
-	m, err := mapping.New(cfg, srcName)
+	m, err := mapping.New(src, cfg.Identifiers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +546,7 @@ func (c cancelling) Read(ctx context.Context, _ string, _ int) (source.Batch, er
 func TestShutdownReleasesTheSource(t *testing.T) {
 	cfg := testConfig(t, 2)
 	src, _ := cfg.Source(srcName)
-	m, err := mapping.New(cfg, srcName)
+	m, err := mapping.New(src, cfg.Identifiers)
 	if err != nil {
 		t.Fatal(err)
 	}

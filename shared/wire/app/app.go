@@ -126,7 +126,7 @@ func New(p Parts) (*Platform, error) {
 		pl.Ingester = privacy.Suppress(pl.Pipeline, p.Store)
 	}
 	if p.Objects != nil {
-		l, err := file.NewLoader(p.Config, p.Objects, pl.Ingester, file.LoaderOptions{
+		l, err := file.NewLoader(p.Config.Sources, p.Config.Identifiers, p.Objects, pl.Ingester, file.LoaderOptions{
 			Clock: p.Clock, Logger: p.Logger, Progress: p.Progress, Observer: pl.Console.Observer,
 		})
 		if err != nil {

@@ -46,7 +46,7 @@ func (p *Platform) Pulls(reg *source.Registry) (*pull.Set, error) {
 		if err != nil {
 			return fail(err)
 		}
-		m, err := mapping.New(p.Config, src.Name)
+		m, err := mapping.New(src, p.Config.Identifiers)
 		if err != nil {
 			return fail(err)
 		}

@@ -66,7 +66,7 @@ func (p *Platform) ActionKinds(tp TriggerParts) (*destination.Registry, error) {
 
 // BusHandler is the handler of functions/ingest-bus.
 func (p *Platform) BusHandler() (*busevent.Handler, error) {
-	h, err := busevent.New(p.Config, p.Console.Ingester(p.Ingester), p.Logger, p.Clock)
+	h, err := busevent.New(p.Config.Sources, p.Config.Identifiers, p.Console.Ingester(p.Ingester), p.Logger, p.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

@@ -48,7 +48,7 @@ func API(p *app.Platform, opts api.Options) (*api.API, error) {
 		}
 		deps.Privacy = svc
 	}
-	a, err := api.New(p.Config, deps, opts)
+	a, err := api.New(p.Config.Sources, p.Config.Identifiers, deps, opts)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
