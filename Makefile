@@ -51,8 +51,10 @@ bench: dynamodb-local ## benchmarks: local ingest vs bare CSV decode, 500 MB pea
 	$(GO) test -run '^$$' -bench 'LocalIngest$$' -benchtime 3x ./shared/wire/local
 	@echo "== peak heap streaming a 500 MB generated CSV through the loader (mapping, rejects, report)"
 	$(GO) test -run '^$$' -bench 'LoadLargeCSV' -benchtime 1x ./shared/source/file
+	@echo "== /v1/batch through local mode's HTTP stack, events applied, vs a bare JSON-decoding handler (8 clients, 20 events a request)"
+	$(GO) test -run '^$$' -bench 'BatchThroughput' -benchtime 500x ./shared/wire/local
 	@echo "== everything else"
-	$(GO) test -run '^$$' -bench . -benchmem -skip 'LargeCSV|LocalIngest' ./shared/...
+	$(GO) test -run '^$$' -bench . -benchmem -skip 'LargeCSV|LocalIngest|BatchThroughput' ./shared/...
 
 bench-large: ## peak heap and throughput of a 500 MB generated CSV through local mode's whole path (slow: tens of minutes)
 	$(GO) test -run '^$$' -bench 'LocalIngestLarge' -benchtime 1x -timeout 3h ./shared/wire/local -args -local.large-mb 500
