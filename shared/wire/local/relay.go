@@ -29,7 +29,7 @@ type Publisher interface {
 const (
 	DefaultRelayInterval = 100 * time.Millisecond
 	DefaultRelayBatch    = 100
-	DefaultRelayWindow   = 4
+	DefaultRelayInFlight = 1000
 )
 
 // Relay drains the outbox to the local bus: the local-mode counterpart of
@@ -37,7 +37,7 @@ const (
 // event is acknowledged only once every subscriber it matched has handled
 // it (or dead-lettered it after its retries), so a crash before that
 // publishes it again on restart: at least once, and subscribers
-// de-duplicate on the event id. Up to Window batches await delivery at
+// de-duplicate on the event id. Up to InFlight events await delivery at
 // once, so a slow subscriber holds up the others only when that many wait
 // for it.
 type Relay struct {
@@ -48,9 +48,9 @@ type Relay struct {
 	// mode signals it after each commit with outbox events).
 	Wake  <-chan struct{}
 	Batch int
-	// Window is how many published batches may await delivery at once.
-	Window int
-	Log    *slog.Logger
+	// InFlight is how many published events may await delivery at once.
+	InFlight int
+	Log      *slog.Logger
 
 	mu sync.Mutex // one Drain or Run at a time
 	// inflight are the published batches not yet acknowledged, oldest
@@ -162,17 +162,19 @@ func (r *Relay) ackDelivered(ctx context.Context) (int, error) {
 }
 
 // publishNext publishes the next batch of the outbox, skipping the events
-// in flight, if the window has room; it reports whether it did.
+// in flight, if there is room for more in flight; it reports whether it
+// did.
 func (r *Relay) publishNext(ctx context.Context) (bool, error) {
-	batch, window := r.sizes()
-	if len(r.inflight) >= window {
-		return false, nil
-	}
+	batch, limit := r.sizes()
 	busy := map[string]bool{}
 	for _, f := range r.inflight {
 		for _, id := range f.ids {
 			busy[id] = true
 		}
+	}
+	batch = min(batch, limit-len(busy))
+	if batch <= 0 {
+		return false, nil
 	}
 	envs, err := r.Outbox.Outbox(ctx, len(busy)+batch)
 	if err != nil {
@@ -202,15 +204,15 @@ func (r *Relay) publishNext(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-func (r *Relay) sizes() (batch, window int) {
-	batch, window = r.Batch, r.Window
+func (r *Relay) sizes() (batch, inFlight int) {
+	batch, inFlight = r.Batch, r.InFlight
 	if batch <= 0 {
 		batch = DefaultRelayBatch
 	}
-	if window <= 0 {
-		window = DefaultRelayWindow
+	if inFlight <= 0 {
+		inFlight = DefaultRelayInFlight
 	}
-	return batch, window
+	return batch, inFlight
 }
 
 func (r *Relay) logger() *slog.Logger {

@@ -98,7 +98,7 @@ func startRelayProcess(t *testing.T, path string, actions *relayActions, sub *re
 	})
 	relaySubscribe(t, p.bus, "dashboard", dashboard.NewRecorder(p.st, nil).Handle)
 	relaySubscribe(t, p.bus, "test", sub.handle)
-	p.relay = &local.Relay{Outbox: p.st, Publisher: p.bus, Batch: 2, Window: 8}
+	p.relay = &local.Relay{Outbox: p.st, Publisher: p.bus, Batch: 2}
 	return p
 }
 

@@ -224,10 +224,10 @@ func TestRelayAcksAfterDelivery(t *testing.T) {
 	}
 }
 
-// Up to Window batches await delivery at once: a subscriber holding the
-// first event does not hold up the others within the window; it still
+// Up to InFlight events await delivery at once: a subscriber holding the
+// first event does not hold up the others within that limit; it still
 // sees every event in order.
-func TestRelayWindow(t *testing.T) {
+func TestRelayInFlight(t *testing.T) {
 	st := openRelayStore(t, filepath.Join(t.TempDir(), "aurum.db"))
 	defer st.Close()
 	ids := relayEvents(t, st, 5)
@@ -236,13 +236,13 @@ func TestRelayWindow(t *testing.T) {
 	slow.hold[ids[0]] = true
 	relaySubscribe(t, b, "slow", slow.handle)
 	relaySubscribe(t, b, "fast", fast.handle)
-	r := &local.Relay{Outbox: st, Publisher: b, Batch: 1, Window: 3}
+	r := &local.Relay{Outbox: st, Publisher: b, Batch: 2, InFlight: 3}
 	done := relayDrainAsync(context.Background(), r)
 	slow.waitHeld(t, ids[0])
 	deadline := time.Now().Add(relayTimeout)
 	for len(fast.handled()) < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("while slow holds %s, fast handled %v; want the window's 3 events", ids[0], fast.handled())
+			t.Fatalf("while slow holds %s, fast handled %v; want the 3 events in flight", ids[0], fast.handled())
 		}
 		time.Sleep(time.Millisecond)
 	}
