@@ -116,9 +116,16 @@ type subscriber struct {
 	handler Handler
 
 	mu      sync.Mutex
-	queue   []events.Envelope
+	queue   []queued
 	closing bool
 	wake    chan struct{}
+}
+
+// queued is an envelope in a subscriber's queue with the receipt of the
+// Send that queued it.
+type queued struct {
+	env     events.Envelope
+	receipt *Receipt
 }
 
 // New returns a bus. A nil logger discards logs.
@@ -176,30 +183,60 @@ func (b *Bus) EventJSON(env events.Envelope) ([]byte, error) {
 
 // Publish matches each envelope against every subscriber and queues it for
 // those that match. It returns once the events are queued; delivery is
-// asynchronous (Flush waits for it). Envelopes are validated first: if any
-// is invalid, none is queued.
+// asynchronous (Flush waits for it; Send tracks it). Envelopes are
+// validated first: if any is invalid, none is queued.
 func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
+	_, err := b.Send(ctx, envs...)
+	return err
+}
+
+// Send is Publish that also returns a receipt of the delivery: it is done
+// once every subscriber the envelopes matched has handled them (or
+// dead-lettered them after their retries). The receipt is nil when nothing
+// was queued (invalid envelopes, a closed bus); with a match error for
+// some subscriber, the others still receive the event and both the
+// receipt and the error are returned.
+func (b *Bus) Send(ctx context.Context, envs ...events.Envelope) (*Receipt, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("bus: publish: %w", err)
+		return nil, fmt.Errorf("bus: publish: %w", err)
 	}
+	flat, err := b.flatten(envs)
+	if err != nil {
+		return nil, err
+	}
+	r := newReceipt()
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, fmt.Errorf("bus: publish: %w", ErrClosed)
+	}
+	errs := b.routeLocked(envs, flat, r)
+	b.mu.Unlock()
+	r.finish("", false) // everything is queued: release Send's hold
+	return r, errors.Join(errs...)
+}
+
+// flatten validates each envelope and flattens its full event for
+// matching.
+func (b *Bus) flatten(envs []events.Envelope) ([]*pattern.Flat, error) {
 	flat := make([]*pattern.Flat, len(envs))
 	for i, env := range envs {
 		raw, err := b.EventJSON(env)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fe, err := pattern.Flatten(raw)
 		if err != nil {
-			return fmt.Errorf("bus: publish %s: %w", env.ID, err)
+			return nil, fmt.Errorf("bus: publish %s: %w", env.ID, err)
 		}
 		flat[i] = fe
 	}
+	return flat, nil
+}
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return fmt.Errorf("bus: publish: %w", ErrClosed)
-	}
+// routeLocked queues each envelope, under r, for every subscriber whose
+// pattern matches it, in order.
+func (b *Bus) routeLocked(envs []events.Envelope, flat []*pattern.Flat, r *Receipt) []error {
 	var errs []error
 	for i, env := range envs {
 		for _, s := range b.subs {
@@ -213,19 +250,20 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 					continue
 				}
 			}
-			b.enqueueLocked(s, env)
+			b.enqueueLocked(s, queued{env: env, receipt: r})
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
-func (b *Bus) enqueueLocked(s *subscriber, env events.Envelope) {
+func (b *Bus) enqueueLocked(s *subscriber, q queued) {
 	if b.pending == 0 {
 		b.idle = make(chan struct{})
 	}
 	b.pending++
+	q.receipt.add()
 	s.mu.Lock()
-	s.queue = append(s.queue, env)
+	s.queue = append(s.queue, q)
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -259,28 +297,32 @@ func (b *Bus) run(s *subscriber) {
 			}
 			continue
 		}
-		env := s.queue[0]
-		s.queue[0] = events.Envelope{}
+		q := s.queue[0]
+		s.queue[0] = queued{}
 		s.queue = s.queue[1:]
 		s.mu.Unlock()
 
+		aborted := true
 		select {
 		case <-b.abort:
-			b.deadLetter(s, env, 0, ErrClosed)
+			b.deadLetter(s, q.env, 0, ErrClosed)
 		default:
-			b.deliver(s, env)
+			aborted = b.deliver(s, q.env)
 		}
+		q.receipt.finish(q.env.ID, aborted)
 		b.done()
 	}
 }
 
-// deliver calls the handler until it succeeds or the attempts run out.
-func (b *Bus) deliver(s *subscriber, env events.Envelope) {
+// deliver calls the handler until it succeeds or the attempts run out. It
+// reports whether it gave up because the bus aborted (Close whose context
+// ended): the event was then not handled for good.
+func (b *Bus) deliver(s *subscriber, env events.Envelope) (aborted bool) {
 	var err error
 	for attempt := 1; attempt <= b.opts.maxAttempts; attempt++ {
 		err = b.call(s, env)
 		if err == nil {
-			return
+			return false
 		}
 		b.log.Warn("bus: handler failed",
 			slog.String("subscriber", s.name),
@@ -288,6 +330,11 @@ func (b *Bus) deliver(s *subscriber, env events.Envelope) {
 			slog.String("detail_type", env.DetailType),
 			slog.Int("attempt", attempt),
 			slog.String("error", err.Error()))
+		if b.aborting() {
+			// The handler's context was cancelled: not a failure of its own.
+			b.deadLetter(s, env, attempt, errors.Join(err, ErrClosed))
+			return true
+		}
 		if attempt == b.opts.maxAttempts {
 			break
 		}
@@ -297,10 +344,21 @@ func (b *Bus) deliver(s *subscriber, env events.Envelope) {
 		case <-b.abort:
 			timer.Stop()
 			b.deadLetter(s, env, attempt, errors.Join(err, ErrClosed))
-			return
+			return true
 		}
 	}
 	b.deadLetter(s, env, b.opts.maxAttempts, err)
+	return false
+}
+
+// aborting reports whether Close gave up waiting.
+func (b *Bus) aborting() bool {
+	select {
+	case <-b.abort:
+		return true
+	default:
+		return false
+	}
 }
 
 // call runs the handler once with a timeout, cancelled if the bus aborts,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/adapter/bus"
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	aevents "github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/port/store"
@@ -75,22 +76,27 @@ func (f *fakeOutbox) Ack(ctx context.Context, ids []string) error {
 	return nil
 }
 
-type chanPublisher chan aevents.Envelope
-
-func (c chanPublisher) Publish(ctx context.Context, envs ...aevents.Envelope) error {
-	for _, e := range envs {
+// chanBus is a bus whose one subscriber sends every event to the channel.
+func chanBus(t *testing.T, c chan aevents.Envelope) *bus.Bus {
+	t.Helper()
+	b := bus.New(nil)
+	t.Cleanup(func() { b.Close(context.Background()) })
+	if err := b.Subscribe("chan", nil, func(_ context.Context, e aevents.Envelope) error {
 		c <- e
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
-	return nil
+	return b
 }
 
 // TestRelayWake checks that a wake-up drains the outbox long before the
 // relay's interval.
 func TestRelayWake(t *testing.T) {
 	ob := &fakeOutbox{reads: make(chan struct{}, 1)}
-	pub := make(chanPublisher, 4)
+	pub := make(chan aevents.Envelope, 4)
 	wake := make(chan struct{}, 1)
-	r := &Relay{Outbox: ob, Publisher: pub, Interval: time.Hour, Wake: wake}
+	r := &Relay{Outbox: ob, Publisher: chanBus(t, pub), Interval: time.Hour, Wake: wake}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

@@ -286,7 +286,9 @@ func (in *instance) serve(ctx context.Context, cancel context.CancelFunc, ln net
 	defer done()
 	_ = srv.Shutdown(shut)
 	wg.Wait()
-	// Publish what is left in the outbox before closing the store.
+	// Publish what is left in the outbox and wait for its delivery (an
+	// event is acknowledged only then; what shut cuts short stays in the
+	// outbox for the next start) before closing the bus and the store.
 	if _, err := in.relay.Drain(shut); err != nil && runErr == nil {
 		runErr = err
 	}
