@@ -296,7 +296,8 @@ func (e *Engine) claim(ctx context.Context, c *compiled, p Pending, d destinatio
 			if st.State != "pending" {
 				return Duplicate, nil
 			}
-			if now.Sub(st.At) < e.opts.Lease {
+			orphaned := e.opts.Exclusive && st.At.Before(e.started)
+			if !orphaned && now.Sub(st.At) < e.opts.Lease {
 				return "", fmt.Errorf("trigger %s: firing %s is in progress elsewhere: %w", c.cfg.ID, id, fault.ErrRetryable)
 			}
 			// The previous owner did not finish: take over and run the

@@ -117,6 +117,11 @@ type Options struct {
 	// blocks other deliveries; after it a re-delivery runs the actions
 	// again. Default 5 minutes.
 	Lease time.Duration
+	// Exclusive says this engine is the only one using its store (local
+	// mode, which holds the store's file lock): a firing still claimed
+	// from before the engine started was left by a process that died in
+	// its actions, and is taken over at once instead of after the lease.
+	Exclusive bool
 	// Account and Region fill the EventBridge event built from an
 	// envelope for pattern matching (Handle); defaults as the local bus.
 	Account, Region string
@@ -126,6 +131,7 @@ type Options struct {
 type Engine struct {
 	deps     Deps
 	opts     Options
+	started  time.Time // when New ran, by opts.Clock
 	triggers map[string]*compiled
 	order    []*compiled
 	log      *slog.Logger
@@ -176,7 +182,7 @@ func New(triggers []config.Trigger, d Deps, opts Options) (*Engine, error) {
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
-	e := &Engine{deps: d, opts: opts, triggers: map[string]*compiled{}, log: opts.Logger}
+	e := &Engine{deps: d, opts: opts, started: opts.Clock(), triggers: map[string]*compiled{}, log: opts.Logger}
 	var errs []error
 	for i := range triggers {
 		t := &triggers[i]

@@ -23,6 +23,9 @@ type TriggerParts struct {
 	DeadLetters trigger.DeadLetterSink
 	// HTTPClient sends webhooks; nil means a client with a 30s timeout.
 	HTTPClient *http.Client
+	// Exclusive: the engine is the only one on the store (local mode,
+	// which holds its file lock); see trigger.Options.Exclusive.
+	Exclusive bool
 }
 
 // TriggerEngine builds the trigger engine over the platform's store, from
@@ -34,7 +37,7 @@ func (p *Platform) TriggerEngine(tp TriggerParts) (*trigger.Engine, error) {
 	}
 	e, err := trigger.New(p.Config.Triggers, trigger.Deps{
 		Profiles: p.Store, State: p.Store, Scheduler: tp.Scheduler, Actions: kinds, DeadLetters: tp.DeadLetters,
-	}, trigger.Options{Clock: p.Clock, Logger: p.Logger})
+	}, trigger.Options{Clock: p.Clock, Logger: p.Logger, Exclusive: tp.Exclusive})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -83,7 +86,9 @@ func (p *Platform) LocalTriggers(queues sqsaction.Sender) (*trigger.Engine, *tri
 	if queues == nil {
 		queues = noQueues{}
 	}
-	e, err := p.TriggerEngine(TriggerParts{Scheduler: sched, Queues: queues, DeadLetters: dead})
+	// Local mode holds the store's file lock: a firing claimed before this
+	// start was cut short by a crash and runs again at once.
+	e, err := p.TriggerEngine(TriggerParts{Scheduler: sched, Queues: queues, DeadLetters: dead, Exclusive: true})
 	if err != nil {
 		return nil, nil, nil, err
 	}
