@@ -71,3 +71,25 @@ func TestLookups(t *testing.T) {
 		}
 	})
 }
+
+func TestSubscriberEffectivePattern(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Subscriber
+		want string
+	}{
+		{"default", Subscriber{Name: "all"}, `{"source":["aurum"]}`},
+		{"own pattern", Subscriber{Name: "p", Pattern: EventPattern{"detail-type": []any{"ProfileUpdated"}}}, `{"detail-type":["ProfileUpdated"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := tt.s.EffectivePattern().Compile()
+			if err != nil {
+				t.Fatalf("EffectivePattern().Compile() = %v", err)
+			}
+			if got := p.String(); got != tt.want {
+				t.Errorf("EffectivePattern() = %s; want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/pattern"
 )
 
@@ -319,4 +320,13 @@ func (v *validator) busSources() {
 		}
 		claims[key] = append(claims[key], claim{path: p, types: types})
 	}
+}
+
+// EffectivePattern is the subscriber's pattern, or, without one, the
+// documented default: every Aurum event ({"source": ["aurum"]}).
+func (s Subscriber) EffectivePattern() EventPattern {
+	if len(s.Pattern) == 0 {
+		return EventPattern{"source": []any{events.Source}}
+	}
+	return s.Pattern
 }

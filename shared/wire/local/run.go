@@ -474,7 +474,7 @@ func sweep(ctx context.Context, st *embedded.Store, every time.Duration) error {
 // printed, or logged.
 func subscribe(b *bus.Bus, cfg *config.Config, out io.Writer, logger *slog.Logger) error {
 	for _, s := range cfg.Subscribers {
-		pat, err := s.Pattern.Compile()
+		pat, err := s.EffectivePattern().Compile()
 		if err != nil {
 			return fmt.Errorf("local: subscriber %s: %w", s.Name, err)
 		}

@@ -166,6 +166,15 @@ func TestAssemble(t *testing.T) {
 			t.Errorf("dropFolder() = drop %s, bucket %s, sources %v; want %s, the bucket folder and [crm]", drop.Drop, drop.Bucket, drop.Sources, want)
 		}
 	})
+	t.Run("subscriber without a pattern gets every Aurum event", func(t *testing.T) {
+		in, err := assembleSample(t, func(c *config.Config) {
+			c.Subscribers = append(c.Subscribers, config.Subscriber{Name: "all", Print: true})
+		})
+		if err != nil {
+			t.Fatalf("assemble() = %v; want a subscriber without pattern accepted (default: every Aurum event)", err)
+		}
+		t.Cleanup(func() { in.bus.Close(context.Background()) })
+	})
 	t.Run("subscriber with a bad pattern", func(t *testing.T) {
 		_, err := assembleSample(t, func(c *config.Config) {
 			c.Subscribers = append(c.Subscribers, config.Subscriber{Name: "broken", Pattern: config.EventPattern{"source": "not a list"}})
