@@ -399,11 +399,11 @@ func (p *progress) done(ctx context.Context, objs *dir.Store, key string, handed
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.dirty = true
-	rc, _, rerr := objs.Open(ctx, file.ReportKey(key))
-	if rerr != nil {
-		if err == nil {
-			err = rerr
-		}
+	var rc io.ReadCloser
+	if err == nil { // a failed load may have the report of an older one
+		rc, _, err = objs.Open(ctx, file.ReportKey(key))
+	}
+	if err != nil {
 		fmt.Fprintf(p.out, "%-40s failed: %v\n", key, err)
 		return
 	}
