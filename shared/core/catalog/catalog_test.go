@@ -393,3 +393,49 @@ func TestThrottledFlush(t *testing.T) {
 		}
 	}
 }
+
+// FlushPending writes rows a throttled observer holds back, however few:
+// a process flushing it on a timer lags by no more than the timer.
+func TestThrottledFlushPending(t *testing.T) {
+	cfg := testConfig(t)
+	st := openStore(t)
+	obs, err := catalog.NewObserver(cfg.Sources, cfg.Identifiers, st, catalog.ObserverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := catalog.Throttled(obs, 1000, time.Hour)
+	src, _ := cfg.Source("crm")
+	m, err := mapping.New(src, cfg.Identifiers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, errs := m.Map(crmRow(1))
+	th.Observe("crm", crmRow(1), rec, errs)
+	ctx := context.Background()
+	if err := th.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := catalog.NewReader(cfg.Sources, cfg.Identifiers, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func() int64 {
+		s, err := rd.Source(ctx, "crm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Rows
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("after Flush below the thresholds, rows = %d; want 0 (held back)", n)
+	}
+	if err := th.FlushPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(); n != 1 {
+		t.Errorf("after FlushPending, rows = %d; want 1", n)
+	}
+	if err := th.FlushPending(ctx); err != nil || rows() != 1 {
+		t.Errorf("a second FlushPending with nothing pending = %v, rows %d; want nil, 1", err, rows())
+	}
+}

@@ -603,3 +603,17 @@ func (t *ThrottledObserver) Flush(ctx context.Context) error {
 	}
 	return t.o.Flush(ctx)
 }
+
+// FlushPending writes whatever is pending, however few or recent the rows:
+// a process that throttles request paths calls it on a timer and when it
+// stops, so the catalog lags by at most the timer.
+func (t *ThrottledObserver) FlushPending(ctx context.Context) error {
+	t.mu.Lock()
+	due := t.pending > 0
+	t.pending = 0
+	t.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return t.o.Flush(ctx)
+}

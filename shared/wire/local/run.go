@@ -181,12 +181,16 @@ func assemble(o Options, cfg *config.Config, st *embedded.Store, objs *dir.Store
 // the scheduler's timer loop.
 func (in *instance) platform(cfg *config.Config, sst *signalingStore) error {
 	p, err := app.New(app.Parts{
-		Config:   cfg,
-		Store:    sst,
-		Objects:  in.objs,
-		Secrets:  secrets.New(nil, nil, nil),
-		Logger:   in.o.Logger,
-		Progress: in.progress.update,
+		Config:  cfg,
+		Store:   sst,
+		Objects: in.objs,
+		Secrets: secrets.New(nil, nil, nil),
+		Logger:  in.o.Logger,
+		// The catalog statistics of request paths are written in bulk,
+		// not once per request (a read-merge-write of every field each
+		// time); catalogLoop flushes what is pending every catalogFlush.
+		CatalogFlush: app.CatalogFlush{Rows: 1000, MaxAge: catalogFlush},
+		Progress:     in.progress.update,
 		Scan: func(ctx context.Context) iter.Seq2[*profile.Profile, error] {
 			return segment.ScanProfiles(ctx, in.st)
 		},
@@ -299,7 +303,34 @@ func (in *instance) serve(ctx context.Context, cancel context.CancelFunc, ln net
 }
 
 // loops is how many goroutines start runs.
-const loops = 6
+const loops = 7
+
+// catalogFlush is how long the catalog statistics of request paths may
+// wait before they are written (the dashboard lags by at most that).
+const catalogFlush = 250 * time.Millisecond
+
+// catalogLoop writes the request paths' pending catalog statistics every
+// catalogFlush, and once more when ctx ends.
+func (in *instance) catalogLoop(ctx context.Context) error {
+	obs := in.p.Console.APIObserver()
+	tick := time.NewTicker(catalogFlush)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := obs.FlushPending(flushCtx); err != nil {
+				in.o.Logger.Warn("local: catalog flush", "err", err)
+			}
+			return nil
+		case <-tick.C:
+			if err := obs.FlushPending(ctx); err != nil && ctx.Err() == nil {
+				in.o.Logger.WarnContext(ctx, "local: catalog flush", "err", err)
+			}
+		}
+	}
+}
 
 // start runs local mode's loops in goroutines counted by wg; each sends
 // its outcome on the returned channel, which has room for all of them.
@@ -314,6 +345,7 @@ func (in *instance) start(ctx context.Context, wg *sync.WaitGroup, srv *http.Ser
 	}()
 	go func() { defer wg.Done(); errc <- in.sched.Run(ctx, time.Second, in.triggers.Fire) }()
 	go func() { defer wg.Done(); errc <- sweep(ctx, in.st, time.Minute) }()
+	go func() { defer wg.Done(); errc <- in.catalogLoop(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
