@@ -25,6 +25,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/golden"
 	"github.com/aurum-cdp/aurum/shared/core/identity"
+	"github.com/aurum-cdp/aurum/shared/kit/retry"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
@@ -81,7 +82,9 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives counts and ids, never personal data.
 	Logger *slog.Logger
-	// MaxAttempts bounds retries of a conflicting batch; default 20.
+	// MaxAttempts bounds the attempts in a row of an Ingest call that
+	// fail on a conflict (or a transient store failure) without completing
+	// any record; default 20. Attempts that make progress do not count.
 	MaxAttempts int
 	// Extensions add to every profile change, in order, inside the same
 	// atomic change set (segment membership, due times ...).
@@ -223,26 +226,61 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 	}
 	defer p.flushStats(ctx, res.stats, keys[0])
 	done := make([]bool, len(recs))
-	if err := p.appendKnown(ctx, recs, done, &res); err != nil {
-		return res, fmt.Errorf("pipeline: ingest %d records: %w", len(recs), err)
-	}
+	err := p.retry(ctx, recs, keys, done, &res)
+	return res, err
+}
+
+// Retry policy of Ingest: a conflicting or transiently failing attempt is
+// retried after a full-jitter delay of at most retryCap, growing with the
+// attempts in a row that made no progress.
+const (
+	retryBase = time.Millisecond
+	retryCap  = 50 * time.Millisecond
+)
+
+// retry runs attempts (try) until every record is done. An attempt that
+// fails on a conflict (fault.ErrConflict: a concurrent writer changed what
+// it read) or a transient failure (fault.ErrRetryable) is retried; only
+// p.attempts attempts in a row that complete no record give up. Each
+// attempt that stalls was beaten by a commit of another writer on the same
+// profiles, so a conflict storm on one hot profile ends as its writers
+// finish, instead of failing a valid message.
+func (p *Pipeline) retry(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) error {
+	stalled := 0
 	for attempt := 1; ; attempt++ {
-		n, err := p.try(ctx, recs, keys, done, &res)
+		before := len(pendingOf(done))
+		n, err := p.try(ctx, recs, keys, done, res)
 		if err == nil {
-			return res, nil
+			return nil
 		}
-		if !fault.Is(err, fault.ErrConflict) || attempt >= p.attempts {
-			return res, fmt.Errorf("pipeline: ingest %d records (attempt %d): %w", len(recs), attempt, err)
+		if len(pendingOf(done)) < before {
+			stalled = 0
+		} else {
+			stalled++
 		}
-		p.log.DebugContext(ctx, "pipeline conflict, retrying", "attempt", attempt, "pending", n)
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return res, fmt.Errorf("pipeline: ingest: %w", err)
+		if !retriable(err) || stalled >= p.attempts {
+			return fmt.Errorf("pipeline: ingest %d records (attempt %d, %d without progress): %w", len(recs), attempt, stalled, err)
+		}
+		p.log.DebugContext(ctx, "pipeline conflict, retrying", "attempt", attempt, "pending", n, "stalled", stalled)
+		if err := retry.Sleep(ctx, retry.Backoff(retryBase, retryCap, stalled+1)); err != nil {
+			return fmt.Errorf("pipeline: ingest: %w", err)
 		}
 	}
 }
 
-// try processes the records not yet done. It returns how many were pending.
+// retriable reports whether an attempt that failed with err is worth
+// another: a lost optimistic check or a transient store failure.
+func retriable(err error) bool {
+	return fault.Is(err, fault.ErrConflict) || fault.Is(err, fault.ErrRetryable)
+}
+
+// try processes the records not yet done: those that only add an event to
+// a known profile are appended (appendKnown), the others committed with
+// their profiles. It returns how many were pending.
 func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) (int, error) {
+	if err := p.appendKnown(ctx, recs, done, res); err != nil {
+		return len(pendingOf(done)), err
+	}
 	pending := pendingOf(done)
 	if len(pending) == 0 {
 		return 0, nil
@@ -283,11 +321,13 @@ type batch struct {
 
 // batch builds the change sets of the pending records over one view, so
 // each sees the changes before it. Records whose key was seen, or occurs
-// earlier in the batch, are duplicates: done, changing nothing.
+// earlier in the batch, are duplicates: done, changing nothing. Records
+// the view shows known are appended instead (appendViewed).
 func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []string, pending []int, seen map[string]bool, done []bool, res *Result) (batch, error) {
 	v := newView(p.st, p.resolver.BlockLimit)
 	var b batch
 	inBatch := map[string]bool{}
+	var fresh []int
 	for _, i := range pending {
 		if seen[keys[i]] || inBatch[keys[i]] {
 			done[i] = true
@@ -295,6 +335,13 @@ func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []stri
 			continue
 		}
 		inBatch[keys[i]] = true
+		fresh = append(fresh, i)
+	}
+	fresh, err := p.appendViewed(ctx, v, recs, fresh, done, res)
+	if err != nil {
+		return batch{}, err
+	}
+	for _, i := range fresh {
 		ch, out, err := p.change(ctx, v, recs[i], keys[i])
 		if err != nil {
 			return batch{}, fmt.Errorf("record %s: %w", recs[i].Key(), err)
@@ -306,29 +353,21 @@ func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []stri
 	return b, nil
 }
 
-// commitBatch commits the batch and accounts for the changes that landed.
-// On a conflict some leading changes may have been applied; the next
-// attempt would find their keys in Seen and count them as duplicates,
-// misreporting them, so the store is asked which keys landed.
+// commitBatch commits the batch and accounts for the changes this commit
+// wrote: the leading changes the store reports applied (store.Applied).
+// A change that failed is not accepted even if its key is recorded now —
+// a concurrent writer may have taken it first; the next attempt finds the
+// key and counts the record as a duplicate.
 func (p *Pipeline) commitBatch(ctx context.Context, b batch, done []bool, res *Result) error {
 	if len(b.changes) == 0 {
 		return nil
 	}
 	err := p.st.Commit(ctx, b.changes...)
+	for j := range store.Applied(err, len(b.changes)) {
+		p.account(res, b.idx[j], b.outcomes[j], done)
+	}
 	if err != nil && !fault.Is(err, fault.ErrConflict) {
 		return fmt.Errorf("commit: %w", err)
-	}
-	landed := map[string]bool{}
-	if err != nil {
-		var serr error
-		if landed, serr = p.st.Seen(ctx, keysOf(b.changes)); serr != nil {
-			return fmt.Errorf("check landed changes: %w", serr)
-		}
-	}
-	for j, ch := range b.changes {
-		if err == nil || landed[ch.Keys[0]] {
-			p.account(res, b.idx[j], b.outcomes[j], done)
-		}
 	}
 	return err
 }
@@ -344,14 +383,6 @@ func (p *Pipeline) account(res *Result, i int, out outcome, done []bool) {
 		res.Created++
 	}
 	res.Merges += out.merged
-}
-
-func keysOf(changes []store.Change) []string {
-	ks := make([]string, len(changes))
-	for i, c := range changes {
-		ks[i] = c.Keys[0]
-	}
-	return ks
 }
 
 type outcome struct {
