@@ -241,7 +241,8 @@ const (
 // retry runs attempts (try) until every record is done. An attempt that
 // fails on a conflict (fault.ErrConflict: a concurrent writer changed what
 // it read) or a transient failure (fault.ErrRetryable) is retried; only
-// p.attempts attempts in a row that complete no record give up. Each
+// p.attempts attempts in a row that complete no record give up, with
+// fault.ErrRetryable (never fault.ErrConflict: the records are valid). Each
 // attempt that stalls was beaten by a commit of another writer on the same
 // profiles, so a conflict storm on one hot profile ends as its writers
 // finish, instead of failing a valid message.
@@ -258,8 +259,14 @@ func (p *Pipeline) retry(ctx context.Context, recs []profile.Record, keys []stri
 		} else {
 			stalled++
 		}
-		if !retriable(err) || stalled >= p.attempts {
-			return fmt.Errorf("pipeline: ingest %d records (attempt %d, %d without progress): %w", len(recs), attempt, stalled, err)
+		if !retriable(err) {
+			return fmt.Errorf("pipeline: ingest %d records (attempt %d): %w", len(recs), attempt, err)
+		}
+		if stalled >= p.attempts {
+			// Contention, not a fault of the records: the caller may send
+			// them again (they are idempotent), so it is told to retry
+			// later (fault.ErrRetryable), never that its input conflicts.
+			return fmt.Errorf("pipeline: ingest %d records: %d attempts in a row without progress: %w (last: %v)", len(recs), stalled, fault.ErrRetryable, err)
 		}
 		p.log.DebugContext(ctx, "pipeline conflict, retrying", "attempt", attempt, "pending", n, "stalled", stalled)
 		if err := retry.Sleep(ctx, retry.Backoff(retryBase, retryCap, stalled+1)); err != nil {
