@@ -32,11 +32,15 @@ import (
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
-// Result summarizes one Ingest call.
+// Result summarizes one Ingest call. A record is Accepted by the one call
+// whose commit wrote it (its idempotency key, or its appended event item)
+// and a duplicate for every other, so concurrent deliveries of the same
+// records sum to exactly one acceptance each.
 type Result struct {
-	// Accepted records were committed.
+	// Accepted records were committed by this call.
 	Accepted int `json:"accepted"`
-	// Duplicates had been committed before (re-delivery): nothing changed.
+	// Duplicates had been committed before (re-delivery) or by a
+	// concurrent call that took their key first: nothing changed.
 	Duplicates int `json:"duplicates"`
 	// Created counts new profiles.
 	Created int `json:"created"`
@@ -48,7 +52,7 @@ type Result struct {
 	// ProfileIDs holds, per input record in order, the profile it landed
 	// in ("" for a duplicate).
 	ProfileIDs []string `json:"-"`
-	// stats sums the identity counters of the changes that landed.
+	// stats sums the identity counters of the changes this call committed.
 	stats map[string]int64
 }
 
@@ -199,7 +203,8 @@ func New(c Config, st Store, opts Options) *Pipeline {
 // Ingest resolves and commits recs in order. Records already committed
 // (same source, id and content) are counted as duplicates and change
 // nothing. On a conflict with a concurrent writer the remaining records are
-// re-read and retried.
+// re-read and retried (see retry); a record whose key the other writer took
+// is a duplicate then.
 func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, error) {
 	if p.initErr != nil {
 		return Result{}, fmt.Errorf("pipeline: %w", p.initErr)
@@ -552,12 +557,13 @@ func earlierRule(order []string, a, b string) string {
 	return a
 }
 
-// flushStats adds the identity counters of an Ingest call's committed
-// changes: one single-item ItemAdd per counter (no transaction), after the
-// changes, so counters cost one write unit per call instead of two per
-// record. A failure is logged, not returned: the records are committed,
-// and a retry would find them all duplicates; the counters then miss
-// them (they are statistics).
+// flushStats adds the identity counters of the changes an Ingest call
+// committed itself (never those of a duplicate, nor of a change that lost
+// to a concurrent writer): one single-item ItemAdd per counter (no
+// transaction), after the changes, so counters cost one write unit per
+// call instead of two per record. A failure is logged, not returned: the
+// records are committed, and a retry would find them all duplicates; the
+// counters then miss them (they are statistics).
 func (p *Pipeline) flushStats(ctx context.Context, stats map[string]int64, key string) {
 	for k, n := range stats {
 		if n == 0 {
