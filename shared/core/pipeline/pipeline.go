@@ -86,10 +86,15 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives counts and ids, never personal data.
 	Logger *slog.Logger
-	// MaxAttempts bounds the attempts in a row of an Ingest call that
-	// fail on a conflict (or a transient store failure) without completing
-	// any record; default 20. Attempts that make progress do not count.
+	// MaxAttempts bounds the attempts of a conflicting fold or unmerge;
+	// default 20.
 	MaxAttempts int
+	// MaxStalls bounds the attempts in a row of an Ingest call that fail
+	// on a conflict (or a transient store failure) without completing any
+	// record; default 100. Attempts that make progress do not count. Each
+	// stall is a commit another writer won on the same profiles, so a hot
+	// profile with many concurrent writers needs a generous bound.
+	MaxStalls int
 	// Extensions add to every profile change, in order, inside the same
 	// atomic change set (segment membership, due times ...).
 	Extensions []Extension
@@ -141,6 +146,7 @@ type Pipeline struct {
 	clock    func() time.Time
 	log      *slog.Logger
 	attempts int
+	stalls   int
 	exts     []Extension
 	app      store.Appender
 	// byID marks message sources (api, webhook, bus), whose records are
@@ -181,6 +187,7 @@ func New(c Config, st Store, opts Options) *Pipeline {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,
+		stalls:   opts.MaxStalls,
 		exts:     opts.Extensions,
 		app:      opts.Appender,
 	}
@@ -196,6 +203,9 @@ func New(c Config, st Store, opts Options) *Pipeline {
 	}
 	if p.attempts <= 0 {
 		p.attempts = 20
+	}
+	if p.stalls <= 0 {
+		p.stalls = 100
 	}
 	return p
 }
@@ -237,16 +247,18 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 
 // Retry policy of Ingest: a conflicting or transiently failing attempt is
 // retried after a full-jitter delay of at most retryCap, growing with the
-// attempts in a row that made no progress.
+// attempts in a row that made no progress. The cap stays short: a writer
+// that keeps losing on a hot profile must not sleep while fresh writers
+// win every round.
 const (
 	retryBase = time.Millisecond
-	retryCap  = 50 * time.Millisecond
+	retryCap  = 20 * time.Millisecond
 )
 
 // retry runs attempts (try) until every record is done. An attempt that
 // fails on a conflict (fault.ErrConflict: a concurrent writer changed what
 // it read) or a transient failure (fault.ErrRetryable) is retried; only
-// p.attempts attempts in a row that complete no record give up, with
+// p.stalls attempts in a row that complete no record give up, with
 // fault.ErrRetryable (never fault.ErrConflict: the records are valid). Each
 // attempt that stalls was beaten by a commit of another writer on the same
 // profiles, so a conflict storm on one hot profile ends as its writers
@@ -267,7 +279,7 @@ func (p *Pipeline) retry(ctx context.Context, recs []profile.Record, keys []stri
 		if !retriable(err) {
 			return fmt.Errorf("pipeline: ingest %d records (attempt %d): %w", len(recs), attempt, err)
 		}
-		if stalled >= p.attempts {
+		if stalled >= p.stalls {
 			// Contention, not a fault of the records: the caller may send
 			// them again (they are idempotent), so it is told to retry
 			// later (fault.ErrRetryable), never that its input conflicts.

@@ -56,7 +56,7 @@ func TestIngestRetry(t *testing.T) {
 	busy := fmt.Errorf("throttled: %w", fault.ErrRetryable)
 	tests := []struct {
 		name        string
-		maxAttempts int
+		maxStalls   int
 		script      []step
 		wantErr     error
 		accepted    int
@@ -73,7 +73,7 @@ func TestIngestRetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &scriptedStore{fakeStore: newFakeStore(), script: tt.script}
-			p := New(stepConfig(), st, Options{Clock: func() time.Time { return st0 }, MaxAttempts: tt.maxAttempts})
+			p := New(stepConfig(), st, Options{Clock: func() time.Time { return st0 }, MaxStalls: tt.maxStalls})
 			var recs []profile.Record
 			for i := range 4 {
 				recs = append(recs, profile.Record{Source: "web", ID: fmt.Sprintf("m%d", i), Identifiers: idents(fmt.Sprintf("email:u%d@example.com", i))})

@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,12 +13,51 @@ import (
 	"testing"
 	"time"
 
+	aevents "github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/wire/local"
 	"github.com/aurum-cdp/aurum/shared/wire/local/localtest"
 )
 
 // clients is the number of concurrent clients of the tests below.
 const clients = 8
+
+// updates collects the ids of the ProfileUpdated events local mode
+// publishes: one per committed change, so one per accepted message.
+type updates struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (u *updates) observe(_ context.Context, env aevents.Envelope) error {
+	if env.DetailType == aevents.TypeProfileUpdated {
+		u.mu.Lock()
+		if u.ids == nil {
+			u.ids = map[string]bool{}
+		}
+		u.ids[env.ID] = true
+		u.mu.Unlock()
+	}
+	return nil
+}
+
+func (u *updates) count() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.ids)
+}
+
+// check waits (bounded) for the relay to publish the ProfileUpdated
+// events of n accepted messages, stops local mode (which drains the
+// outbox) and checks that exactly n were published: a duplicate
+// delivery changes nothing, so it publishes nothing.
+func (u *updates) check(t *testing.T, lm *localtest.Instance, n int) {
+	t.Helper()
+	lm.WaitFor(t, fmt.Sprintf("%d ProfileUpdated events", n), 2*time.Minute, func() bool { return u.count() >= n })
+	lm.Stop(t)
+	if got := u.count(); got != n {
+		t.Errorf("published %d ProfileUpdated events; want %d (one per accepted message)", got, n)
+	}
+}
 
 // call is one POST of a client: a path (/v1/batch, /v1/track ...) and a
 // JSON body.
@@ -151,7 +191,8 @@ func identityRecords(t *testing.T, base string) int {
 // identity statistics count each once.
 func TestConcurrentBatchRedelivery(t *testing.T) {
 	const users, bodies, perUser = 40, 5, 5 // 200 messages, 40 a body
-	lm := localtest.Start(t, "../../..", local.Options{})
+	up := &updates{}
+	lm := localtest.Start(t, "../../..", local.Options{Observe: up.observe})
 	ts := time.Date(2025, 4, 1, 10, 0, 0, 0, time.UTC)
 	var all [][]map[string]any      // per body
 	byUser := map[string][]string{} // the ids of each user's events
@@ -200,6 +241,57 @@ func TestConcurrentBatchRedelivery(t *testing.T) {
 	if got := identityRecords(t, lm.Base); got != n {
 		t.Errorf("GET /v1/identity/stats: records %d; want %d (each message counted once)", got, n)
 	}
+	up.check(t, lm, n)
+}
+
+// hotUser is the one user of the hot-profile tests.
+const hotUser = "hot-user"
+
+// hotRound returns what device c of hotUser sends in round r: an identify,
+// a track and an alias (one batch), and a single track; and the ids of
+// the messages that are events.
+func hotRound(c, r int) (batch []map[string]any, single map[string]any, events []string) {
+	ts := time.Date(2025, 4, 2, 10, 0, 0, 0, time.UTC)
+	anon := fmt.Sprintf("hot-device-%d", c)
+	id := func(kind string) string { return fmt.Sprintf("hot-%d-%d-%s", c, r, kind) }
+	at := func(k int) string { return ts.Add(time.Duration((c*100+r)*4+k) * time.Second).Format(time.RFC3339Nano) }
+	batch = []map[string]any{
+		{"type": "identify", "messageId": id("identify"), "userId": hotUser, "anonymousId": anon, "timestamp": at(0),
+			"traits": map[string]any{"email": "hot@example.com", "device": c}},
+		{"type": "track", "messageId": id("track"), "userId": hotUser, "anonymousId": anon, "timestamp": at(1),
+			"event": "Order Completed", "properties": map[string]any{"revenue": 10}},
+		{"type": "alias", "messageId": id("alias"), "userId": hotUser, "previousId": anon, "timestamp": at(2)},
+	}
+	single = map[string]any{"type": "track", "messageId": id("single"), "userId": hotUser, "anonymousId": anon, "timestamp": at(3),
+		"event": "Product Viewed"}
+	return batch, single, []string{id("track"), id("alias"), id("single")}
+}
+
+// hotPlan returns the calls of device c over rounds rounds (then retries
+// of its first batch and first single track) and the ids of its events.
+func hotPlan(c, rounds int) ([]call, []string) {
+	var calls []call
+	var events []string
+	for r := range rounds {
+		batch, single, evs := hotRound(c, r)
+		calls = append(calls, batchCall(batch, time.Date(2025, 4, 2, 11, 0, 0, 0, time.UTC)), call{"/v1/track", jsonString(single)})
+		events = append(events, evs...)
+	}
+	return append(calls, calls[0], calls[1]), events
+}
+
+// checkHotProfile checks that hotUser's profile holds n records and the
+// events once each, and that the identity statistics count n records.
+func checkHotProfile(t *testing.T, base string, n int, events []string) {
+	t.Helper()
+	events = slices.Sorted(slices.Values(events))
+	count, evs := profileOf(t, base, hotUser)
+	if count != n || !slices.Equal(evs, events) {
+		t.Errorf("profile of %s: %d records, %d events; want %d records, the %d events once each\ngot  %v\nwant %v", hotUser, count, len(evs), n, len(events), evs, events)
+	}
+	if got := identityRecords(t, base); got != n {
+		t.Errorf("GET /v1/identity/stats: records %d; want %d (each message counted once)", got, n)
+	}
 }
 
 // TestConcurrentHotProfile: clients clients, each a device of ONE user,
@@ -209,31 +301,13 @@ func TestConcurrentBatchRedelivery(t *testing.T) {
 // accepted once and stored once.
 func TestConcurrentHotProfile(t *testing.T) {
 	const rounds = 4
-	lm := localtest.Start(t, "../../..", local.Options{})
-	ts := time.Date(2025, 4, 2, 10, 0, 0, 0, time.UTC)
-	const user = "hot-user"
+	up := &updates{}
+	lm := localtest.Start(t, "../../..", local.Options{Observe: up.observe})
 	plan := make([][]call, clients)
 	var events []string
 	for c := range plan {
-		anon := fmt.Sprintf("hot-device-%d", c)
-		for r := range rounds {
-			id := func(kind string) string { return fmt.Sprintf("hot-%d-%d-%s", c, r, kind) }
-			at := func(k int) string {
-				return ts.Add(time.Duration((c*rounds+r)*4+k) * time.Second).Format(time.RFC3339Nano)
-			}
-			msgs := []map[string]any{
-				{"type": "identify", "messageId": id("identify"), "userId": user, "anonymousId": anon, "timestamp": at(0),
-					"traits": map[string]any{"email": "hot@example.com", "device": c}},
-				{"type": "track", "messageId": id("track"), "userId": user, "anonymousId": anon, "timestamp": at(1),
-					"event": "Order Completed", "properties": map[string]any{"revenue": 10}},
-				{"type": "alias", "messageId": id("alias"), "userId": user, "previousId": anon, "timestamp": at(2)},
-			}
-			single := map[string]any{"messageId": id("single"), "userId": user, "anonymousId": anon, "timestamp": at(3),
-				"event": "Product Viewed"}
-			events = append(events, id("track"), id("alias"), id("single"))
-			plan[c] = append(plan[c], batchCall(msgs, ts.Add(time.Hour)), call{"/v1/track", jsonString(single)})
-		}
-		plan[c] = append(plan[c], plan[c][0], plan[c][1]) // retries of the first calls
+		calls, evs := hotPlan(c, rounds)
+		plan[c], events = calls, append(events, evs...)
 	}
 	replies := sendAll(t, lm.Base, plan)
 	n := clients * rounds * 4
@@ -245,12 +319,6 @@ func TestConcurrentHotProfile(t *testing.T) {
 			t.Errorf("answer rejected %v; want every message accepted", r.Rejected)
 		}
 	}
-	slices.Sort(events)
-	count, evs := profileOf(t, lm.Base, user)
-	if count != n || !slices.Equal(evs, events) {
-		t.Errorf("profile of %s: %d records, %d events; want %d records, the %d events once each\ngot  %v\nwant %v", user, count, len(evs), n, len(events), evs, events)
-	}
-	if got := identityRecords(t, lm.Base); got != n {
-		t.Errorf("GET /v1/identity/stats: records %d; want %d (each message counted once)", got, n)
-	}
+	checkHotProfile(t, lm.Base, n, events)
+	up.check(t, lm, n)
 }
