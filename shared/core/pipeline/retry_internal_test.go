@@ -55,12 +55,12 @@ func TestIngestRetry(t *testing.T) {
 	conflict := fmt.Errorf("claim: %w", fault.ErrConflict)
 	busy := fmt.Errorf("throttled: %w", fault.ErrRetryable)
 	tests := []struct {
-		name        string
-		maxStalls   int
-		script      []step
-		wantErr     error
-		accepted    int
-		commits     int
+		name      string
+		maxStalls int
+		script    []step
+		wantErr   error
+		accepted  int
+		commits   int
 	}{
 		{"stalls below the bound", 3, []step{{0, conflict}, {0, conflict}}, nil, 4, 3},
 		// Giving up on contention tells the caller to retry later: the
