@@ -33,18 +33,22 @@ const (
 // single item as one conditional PutItem). A change that
 // needs more than MaxTransactItems items, or whose items exceed DynamoDB's
 // size limits, fails with fault.ErrTooLarge and writes nothing: splitting it
-// would give up its atomicity.
+// would give up its atomicity. A change that fails ends the call with a
+// *store.CommitError counting the changes before it, which were written.
+// A change whose call failed without an answer (a transport error the
+// SDK's retries did not overcome) may have been written too: it is not
+// counted.
 func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	for i, ch := range changes {
 		tx, err := s.transaction(ch)
 		if err != nil {
-			return fmt.Errorf("dynamo: commit change %d: %w", i, err)
+			return &store.CommitError{Applied: i, Err: fmt.Errorf("dynamo: commit change %d: %w", i, err)}
 		}
 		if len(tx.items) == 0 {
 			continue
 		}
 		if err := s.send(ctx, tx); err != nil {
-			return fmt.Errorf("dynamo: commit change %d: %w", i, err)
+			return &store.CommitError{Applied: i, Err: fmt.Errorf("dynamo: commit change %d: %w", i, err)}
 		}
 	}
 	return nil

@@ -16,7 +16,9 @@ import (
 
 // Commit implements store.Store. All change sets run in one read-write
 // transaction; values are encoded before it starts so the write lock is
-// held only for checks and puts.
+// held only for checks and puts. A change set that fails its checks ends
+// the call with a *store.CommitError counting the change sets before it,
+// which commit; a failed transaction commits none.
 func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	if len(changes) == 0 {
 		return nil
@@ -26,12 +28,15 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	}
 	// stop is why Commit stopped before the end: an invalid, conflicting
 	// or cancelled change set. The change sets before it still commit.
-	var stop error
+	var stop *store.CommitError
+	stopAt := func(i int, err error) {
+		stop = &store.CommitError{Applied: i, Err: fmt.Errorf("embedded: commit change %d: %w", i, err)}
+	}
 	prepared := make([]*change, 0, len(changes))
 	for i, c := range changes {
 		p, err := prepare(c)
 		if err != nil {
-			stop = fmt.Errorf("embedded: commit change %d: %w", i, err)
+			stopAt(i, err)
 			break
 		}
 		prepared = append(prepared, p)
@@ -45,11 +50,11 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 		w.open()
 		for i, p := range prepared {
 			if err := ctx.Err(); err != nil {
-				stop = fmt.Errorf("embedded: commit change %d: %w", i, err)
+				stopAt(i, err)
 				return nil
 			}
 			if err := w.check(p, now); err != nil {
-				stop = fmt.Errorf("embedded: commit change %d: %w", i, err)
+				stopAt(i, err)
 				return nil
 			}
 			if err := w.apply(p, now); err != nil {
@@ -61,7 +66,10 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	if err != nil {
 		return err
 	}
-	return stop
+	if stop != nil {
+		return stop
+	}
+	return nil
 }
 
 // change is a store.Change validated and encoded for the buckets.

@@ -22,19 +22,17 @@ import (
 // it has is a matching identifier already claimed by one and the same
 // profile (so it can neither create, merge nor extend a profile), it has
 // no blocking key (composite or fuzzy rules index it) and placeholder
-// detection is off (it observes every record).
+// detection is off (it observes every record). The claims are read
+// eventually consistently (Appender.Claimants). Only records not done are
+// considered: Ingest runs it on every attempt.
 func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done []bool, res *Result) error {
-	if p.app == nil || p.resolver.PlaceholderDetection() {
-		return nil
-	}
-	var cand []int
-	var ids []profile.Identifier
-	for i, r := range recs {
-		if p.appendable(r) {
-			cand = append(cand, i)
-			ids = append(ids, r.Identifiers...)
+	var idx []int
+	for i := range recs {
+		if !done[i] {
+			idx = append(idx, i)
 		}
 	}
+	cand, ids := p.appendCandidates(recs, idx)
 	if len(cand) == 0 {
 		return nil
 	}
@@ -42,6 +40,58 @@ func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done 
 	if err != nil {
 		return fmt.Errorf("read claimants: %w", err)
 	}
+	return p.appendClaimed(ctx, recs, cand, claimants, done, res)
+}
+
+// appendViewed appends, like appendKnown, those of the records idx whose
+// identifiers the view's strongly consistent claims (read before the
+// batch applies anything) show claimed by one profile: records the
+// eventually consistent read took for unknown, whose profile a concurrent
+// writer created meanwhile. Committed with their profile instead, they
+// would race that writer's append of the same message (both would count
+// it). It returns the records left for the full path, in order.
+func (p *Pipeline) appendViewed(ctx context.Context, v *view, recs []profile.Record, idx []int, done []bool, res *Result) ([]int, error) {
+	cand, ids := p.appendCandidates(recs, idx)
+	if len(cand) == 0 {
+		return idx, nil
+	}
+	owners, err := v.owners(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	claimants := make(map[profile.Identifier]string, len(owners))
+	for id, o := range owners {
+		claimants[id] = o.Claimant
+	}
+	if err := p.appendClaimed(ctx, recs, cand, claimants, done, res); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(idx, func(i int) bool { return done[i] }), nil
+}
+
+// appendCandidates returns the records of idx that may take the append
+// path (appendable) and their identifiers; none without an Appender or
+// with placeholder detection.
+func (p *Pipeline) appendCandidates(recs []profile.Record, idx []int) ([]int, []profile.Identifier) {
+	if p.app == nil || p.resolver.PlaceholderDetection() {
+		return nil, nil
+	}
+	var cand []int
+	var ids []profile.Identifier
+	for _, i := range idx {
+		if p.appendable(recs[i]) {
+			cand = append(cand, i)
+			ids = append(ids, recs[i].Identifiers...)
+		}
+	}
+	return cand, ids
+}
+
+// appendClaimed appends the records of cand whose identifiers one profile
+// claims (claimants, as written), marking them done: accepted when this
+// call wrote the event item, duplicates when it was there (a re-delivery,
+// or a concurrent writer's).
+func (p *Pipeline) appendClaimed(ctx context.Context, recs []profile.Record, cand []int, claimants map[profile.Identifier]string, done []bool, res *Result) error {
 	var apps []store.Append
 	var at []int
 	for _, i := range cand {
@@ -55,21 +105,34 @@ func (p *Pipeline) appendKnown(ctx context.Context, recs []profile.Record, done 
 	}
 	written, err := p.app.Append(ctx, apps)
 	if err != nil {
-		// The caller retries the whole batch: appends already written are
-		// duplicates then, and the rest is appended.
+		// Appends this call wrote are accepted now; the others are tried
+		// again by the next attempt (which finds the event item of one
+		// written meanwhile by another writer: a duplicate).
+		for j, i := range at {
+			if j < len(written) && written[j] {
+				accountAppend(res, i, apps[j].ProfileID, done)
+			}
+		}
 		return fmt.Errorf("append %d events: %w", len(apps), err)
 	}
 	for j, i := range at {
-		done[i] = true
 		if !written[j] {
+			done[i] = true
 			res.Duplicates++
 			continue
 		}
-		res.Accepted++
-		res.Appended++
-		res.ProfileIDs[i] = apps[j].ProfileID
+		accountAppend(res, i, apps[j].ProfileID, done)
 	}
 	return nil
+}
+
+// accountAppend counts record i, appended under profile id by this call,
+// as accepted.
+func accountAppend(res *Result, i int, id string, done []bool) {
+	done[i] = true
+	res.Accepted++
+	res.Appended++
+	res.ProfileIDs[i] = id
 }
 
 // soleClaimant returns the profile claiming every identifier of rec, or

@@ -26,22 +26,28 @@ func TestCommitBatch(t *testing.T) {
 		idx:      []int{0, 2},
 		outcomes: []outcome{{profileID: "p0", created: true}, {profileID: "p1", merged: 1}},
 	}
+	disk := errors.New("disk")
 	for _, tt := range []struct {
-		name     string
-		err      error
-		landed   []string
+		name string
+		err  error
+		// seen are keys recorded when the commit returns (by this commit
+		// or a concurrent writer).
+		seen     []string
 		wantErr  error
 		accepted int
 		done     string
 	}{
 		{"committed", nil, nil, nil, 2, "[true false true]"},
-		{"conflict after the first landed", fault.ErrConflict, []string{"k0"}, fault.ErrConflict, 1, "[true false false]"},
-		{"other failure", errors.New("disk"), nil, nil, 0, "[false false false]"},
+		{"conflict after the first applied", &store.CommitError{Applied: 1, Err: fault.ErrConflict}, []string{"k0"}, fault.ErrConflict, 1, "[true false false]"},
+		{"key taken by a concurrent writer", &store.CommitError{Applied: 0, Err: fault.ErrConflict}, []string{"k0", "k1"}, fault.ErrConflict, 0, "[false false false]"},
+		{"conflict the store does not count", fault.ErrConflict, []string{"k0"}, fault.ErrConflict, 0, "[false false false]"},
+		{"other failure after the first applied", &store.CommitError{Applied: 1, Err: disk}, []string{"k0"}, disk, 1, "[true false false]"},
+		{"other failure", disk, nil, disk, 0, "[false false false]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeStore()
 			f.err = tt.err
-			for _, k := range tt.landed {
+			for _, k := range tt.seen {
 				f.seen[k] = true
 			}
 			p := stepPipeline(t, f)
@@ -49,10 +55,10 @@ func TestCommitBatch(t *testing.T) {
 			done := make([]bool, 3)
 			err := p.commitBatch(context.Background(), b, done, res)
 			if (err == nil) != (tt.err == nil) || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
-				t.Errorf("commitBatch() = %v; want %v", err, tt.err)
+				t.Errorf("commitBatch() = %v; want %v", err, tt.wantErr)
 			}
 			if res.Accepted != tt.accepted || fmt.Sprint(done) != tt.done {
-				t.Errorf("accepted %d, done %v; want %d, %s", res.Accepted, done, tt.accepted, tt.done)
+				t.Errorf("commitBatch() accepted %d, done %v; want %d, %s", res.Accepted, done, tt.accepted, tt.done)
 			}
 		})
 	}

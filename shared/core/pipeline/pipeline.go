@@ -25,17 +25,22 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/golden"
 	"github.com/aurum-cdp/aurum/shared/core/identity"
+	"github.com/aurum-cdp/aurum/shared/kit/retry"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
-// Result summarizes one Ingest call.
+// Result summarizes one Ingest call. A record is Accepted by the one call
+// whose commit wrote it (its idempotency key, or its appended event item)
+// and a duplicate for every other, so concurrent deliveries of the same
+// records sum to exactly one acceptance each.
 type Result struct {
-	// Accepted records were committed.
+	// Accepted records were committed by this call.
 	Accepted int `json:"accepted"`
-	// Duplicates had been committed before (re-delivery): nothing changed.
+	// Duplicates had been committed before (re-delivery) or by a
+	// concurrent call that took their key first: nothing changed.
 	Duplicates int `json:"duplicates"`
 	// Created counts new profiles.
 	Created int `json:"created"`
@@ -47,7 +52,7 @@ type Result struct {
 	// ProfileIDs holds, per input record in order, the profile it landed
 	// in ("" for a duplicate).
 	ProfileIDs []string `json:"-"`
-	// stats sums the identity counters of the changes that landed.
+	// stats sums the identity counters of the changes this call committed.
 	stats map[string]int64
 }
 
@@ -81,8 +86,15 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives counts and ids, never personal data.
 	Logger *slog.Logger
-	// MaxAttempts bounds retries of a conflicting batch; default 20.
+	// MaxAttempts bounds the attempts of a conflicting fold or unmerge;
+	// default 20.
 	MaxAttempts int
+	// MaxStalls bounds the attempts in a row of an Ingest call that fail
+	// on a conflict (or a transient store failure) without completing any
+	// record; default 100. Attempts that make progress do not count. Each
+	// stall is a commit another writer won on the same profiles, so a hot
+	// profile with many concurrent writers needs a generous bound.
+	MaxStalls int
 	// Extensions add to every profile change, in order, inside the same
 	// atomic change set (segment membership, due times ...).
 	Extensions []Extension
@@ -134,6 +146,7 @@ type Pipeline struct {
 	clock    func() time.Time
 	log      *slog.Logger
 	attempts int
+	stalls   int
 	exts     []Extension
 	app      store.Appender
 	// byID marks message sources (api, webhook, bus), whose records are
@@ -174,6 +187,7 @@ func New(c Config, st Store, opts Options) *Pipeline {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,
+		stalls:   opts.MaxStalls,
 		exts:     opts.Extensions,
 		app:      opts.Appender,
 	}
@@ -190,13 +204,17 @@ func New(c Config, st Store, opts Options) *Pipeline {
 	if p.attempts <= 0 {
 		p.attempts = 20
 	}
+	if p.stalls <= 0 {
+		p.stalls = 100
+	}
 	return p
 }
 
 // Ingest resolves and commits recs in order. Records already committed
 // (same source, id and content) are counted as duplicates and change
 // nothing. On a conflict with a concurrent writer the remaining records are
-// re-read and retried.
+// re-read and retried (see retry); a record whose key the other writer took
+// is a duplicate then.
 func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, error) {
 	if p.initErr != nil {
 		return Result{}, fmt.Errorf("pipeline: %w", p.initErr)
@@ -223,26 +241,70 @@ func (p *Pipeline) Ingest(ctx context.Context, recs []profile.Record) (Result, e
 	}
 	defer p.flushStats(ctx, res.stats, keys[0])
 	done := make([]bool, len(recs))
-	if err := p.appendKnown(ctx, recs, done, &res); err != nil {
-		return res, fmt.Errorf("pipeline: ingest %d records: %w", len(recs), err)
-	}
+	err := p.retry(ctx, recs, keys, done, &res)
+	return res, err
+}
+
+// Retry policy of Ingest: a conflicting or transiently failing attempt is
+// retried after a full-jitter delay of at most retryCap, growing with the
+// attempts in a row that made no progress. The cap stays short: a writer
+// that keeps losing on a hot profile must not sleep while fresh writers
+// win every round.
+const (
+	retryBase = time.Millisecond
+	retryCap  = 20 * time.Millisecond
+)
+
+// retry runs attempts (try) until every record is done. An attempt that
+// fails on a conflict (fault.ErrConflict: a concurrent writer changed what
+// it read) or a transient failure (fault.ErrRetryable) is retried; only
+// p.stalls attempts in a row that complete no record give up, with
+// fault.ErrRetryable (never fault.ErrConflict: the records are valid). Each
+// attempt that stalls was beaten by a commit of another writer on the same
+// profiles, so a conflict storm on one hot profile ends as its writers
+// finish, instead of failing a valid message.
+func (p *Pipeline) retry(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) error {
+	stalled := 0
 	for attempt := 1; ; attempt++ {
-		n, err := p.try(ctx, recs, keys, done, &res)
+		before := len(pendingOf(done))
+		n, err := p.try(ctx, recs, keys, done, res)
 		if err == nil {
-			return res, nil
+			return nil
 		}
-		if !fault.Is(err, fault.ErrConflict) || attempt >= p.attempts {
-			return res, fmt.Errorf("pipeline: ingest %d records (attempt %d): %w", len(recs), attempt, err)
+		if len(pendingOf(done)) < before {
+			stalled = 0
+		} else {
+			stalled++
 		}
-		p.log.DebugContext(ctx, "pipeline conflict, retrying", "attempt", attempt, "pending", n)
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return res, fmt.Errorf("pipeline: ingest: %w", err)
+		if !retriable(err) {
+			return fmt.Errorf("pipeline: ingest %d records (attempt %d): %w", len(recs), attempt, err)
+		}
+		if stalled >= p.stalls {
+			// Contention, not a fault of the records: the caller may send
+			// them again (they are idempotent), so it is told to retry
+			// later (fault.ErrRetryable), never that its input conflicts.
+			return fmt.Errorf("pipeline: ingest %d records: %d attempts in a row without progress: %w (last: %v)", len(recs), stalled, fault.ErrRetryable, err)
+		}
+		p.log.DebugContext(ctx, "pipeline conflict, retrying", "attempt", attempt, "pending", n, "stalled", stalled)
+		if err := retry.Sleep(ctx, retry.Backoff(retryBase, retryCap, stalled+1)); err != nil {
+			return fmt.Errorf("pipeline: ingest: %w", err)
 		}
 	}
 }
 
-// try processes the records not yet done. It returns how many were pending.
+// retriable reports whether an attempt that failed with err is worth
+// another: a lost optimistic check or a transient store failure.
+func retriable(err error) bool {
+	return fault.Is(err, fault.ErrConflict) || fault.Is(err, fault.ErrRetryable)
+}
+
+// try processes the records not yet done: those that only add an event to
+// a known profile are appended (appendKnown), the others committed with
+// their profiles. It returns how many were pending.
 func (p *Pipeline) try(ctx context.Context, recs []profile.Record, keys []string, done []bool, res *Result) (int, error) {
+	if err := p.appendKnown(ctx, recs, done, res); err != nil {
+		return len(pendingOf(done)), err
+	}
 	pending := pendingOf(done)
 	if len(pending) == 0 {
 		return 0, nil
@@ -283,11 +345,13 @@ type batch struct {
 
 // batch builds the change sets of the pending records over one view, so
 // each sees the changes before it. Records whose key was seen, or occurs
-// earlier in the batch, are duplicates: done, changing nothing.
+// earlier in the batch, are duplicates: done, changing nothing. Records
+// the view shows known are appended instead (appendViewed).
 func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []string, pending []int, seen map[string]bool, done []bool, res *Result) (batch, error) {
 	v := newView(p.st, p.resolver.BlockLimit)
 	var b batch
 	inBatch := map[string]bool{}
+	var fresh []int
 	for _, i := range pending {
 		if seen[keys[i]] || inBatch[keys[i]] {
 			done[i] = true
@@ -295,6 +359,13 @@ func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []stri
 			continue
 		}
 		inBatch[keys[i]] = true
+		fresh = append(fresh, i)
+	}
+	fresh, err := p.appendViewed(ctx, v, recs, fresh, done, res)
+	if err != nil {
+		return batch{}, err
+	}
+	for _, i := range fresh {
 		ch, out, err := p.change(ctx, v, recs[i], keys[i])
 		if err != nil {
 			return batch{}, fmt.Errorf("record %s: %w", recs[i].Key(), err)
@@ -306,29 +377,21 @@ func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []stri
 	return b, nil
 }
 
-// commitBatch commits the batch and accounts for the changes that landed.
-// On a conflict some leading changes may have been applied; the next
-// attempt would find their keys in Seen and count them as duplicates,
-// misreporting them, so the store is asked which keys landed.
+// commitBatch commits the batch and accounts for the changes this commit
+// wrote: the leading changes the store reports applied (store.Applied).
+// A change that failed is not accepted even if its key is recorded now —
+// a concurrent writer may have taken it first; the next attempt finds the
+// key and counts the record as a duplicate.
 func (p *Pipeline) commitBatch(ctx context.Context, b batch, done []bool, res *Result) error {
 	if len(b.changes) == 0 {
 		return nil
 	}
 	err := p.st.Commit(ctx, b.changes...)
+	for j := range store.Applied(err, len(b.changes)) {
+		p.account(res, b.idx[j], b.outcomes[j], done)
+	}
 	if err != nil && !fault.Is(err, fault.ErrConflict) {
 		return fmt.Errorf("commit: %w", err)
-	}
-	landed := map[string]bool{}
-	if err != nil {
-		var serr error
-		if landed, serr = p.st.Seen(ctx, keysOf(b.changes)); serr != nil {
-			return fmt.Errorf("check landed changes: %w", serr)
-		}
-	}
-	for j, ch := range b.changes {
-		if err == nil || landed[ch.Keys[0]] {
-			p.account(res, b.idx[j], b.outcomes[j], done)
-		}
 	}
 	return err
 }
@@ -344,14 +407,6 @@ func (p *Pipeline) account(res *Result, i int, out outcome, done []bool) {
 		res.Created++
 	}
 	res.Merges += out.merged
-}
-
-func keysOf(changes []store.Change) []string {
-	ks := make([]string, len(changes))
-	for i, c := range changes {
-		ks[i] = c.Keys[0]
-	}
-	return ks
 }
 
 type outcome struct {
@@ -514,12 +569,13 @@ func earlierRule(order []string, a, b string) string {
 	return a
 }
 
-// flushStats adds the identity counters of an Ingest call's committed
-// changes: one single-item ItemAdd per counter (no transaction), after the
-// changes, so counters cost one write unit per call instead of two per
-// record. A failure is logged, not returned: the records are committed,
-// and a retry would find them all duplicates; the counters then miss
-// them (they are statistics).
+// flushStats adds the identity counters of the changes an Ingest call
+// committed itself (never those of a duplicate, nor of a change that lost
+// to a concurrent writer): one single-item ItemAdd per counter (no
+// transaction), after the changes, so counters cost one write unit per
+// call instead of two per record. A failure is logged, not returned: the
+// records are committed, and a retry would find them all duplicates; the
+// counters then miss them (they are statistics).
 func (p *Pipeline) flushStats(ctx context.Context, stats map[string]int64, key string) {
 	for k, n := range stats {
 		if n == 0 {

@@ -43,10 +43,11 @@ const contextProperty = "_context"
 // SDKs only look at the status; {"success":true} is what Segment sends.
 type trackResponse struct {
 	Success bool `json:"success"`
-	// Accepted messages were committed now.
+	// Accepted messages were committed by this request. Concurrent
+	// requests carrying the same messageId accept it once between them.
 	Accepted int `json:"accepted"`
-	// Duplicates were committed before (same messageId), or repeated
-	// within this request: nothing changed.
+	// Duplicates were committed before or by a concurrent request (same
+	// messageId), or repeated within this request: nothing changed.
 	Duplicates int `json:"duplicates"`
 	// Rejected lists the messages of a batch that were not accepted.
 	Rejected []itemReport `json:"rejected,omitempty"`

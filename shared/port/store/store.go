@@ -47,7 +47,8 @@ type Store interface {
 	// of it or none of it is written. Commit stops at the first change set
 	// that fails its checks and returns fault.ErrConflict; the change sets
 	// before it may have been applied (each stays atomic and idempotent, so
-	// the caller re-reads and retries from the failed one).
+	// the caller re-reads and retries from the failed one). Its error is
+	// then a *CommitError saying how many were applied (see Applied).
 	Commit(ctx context.Context, changes ...Change) error
 	// Item returns one generic item; a missing item, or one whose Expires
 	// is not after the store's clock, is fault.ErrNotFound.

@@ -117,6 +117,9 @@ func testAtomicity(t *testing.T, h Harness) {
 		c4 := store.Change{Keys: []string{"k4"}, Profiles: []store.ProfileWrite{write(newProfile("p4"))}, Outbox: []events.Envelope{envelope("ev4", 4)}}
 		err := s.Commit(ctx(t), c1, c2, c3, c4)
 		wantKind(t, "Commit(c1, c2, failing c3, c4)", err, fault.ErrConflict)
+		if n := store.Applied(err, 4); n != 2 {
+			t.Errorf("store.Applied(Commit(c1, c2, failing c3, c4), 4) = %d; want 2 (a *store.CommitError counting c1 and c2)", n)
+		}
 		checkSeen(t, s, map[string]bool{"k1": true, "k2": true, "k-new": false, "k4": false})
 		checkProfile(t, s, "p1", newProfile("p1"))
 		checkProfile(t, s, "p2", newProfile("p2"))
