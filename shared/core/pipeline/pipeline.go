@@ -102,6 +102,15 @@ type Options struct {
 	// when the caller already has one; nil compiles it from
 	// Config.Identifiers and Config.Identity.
 	Identity *identity.Engine
+	// AtomicStats writes each record's identity counters in the record's
+	// own change set, so a crash never separates a committed record from
+	// its counts (and a reload, which finds the record a duplicate, cannot
+	// repair them). It suits a store whose change set is one local write
+	// transaction (the embedded store); in DynamoDB counter writes inside
+	// every transaction cost write units, so counters are added once per
+	// Ingest call after its changes, a crash between the two losing that
+	// call's counts.
+	AtomicStats bool
 	// Appender, when set, takes the records of known profiles that carry
 	// one event and nothing new (a tracked event): each is one appended
 	// event item, folded into its profile later by Fold from the store's
@@ -147,6 +156,7 @@ type Pipeline struct {
 	log      *slog.Logger
 	attempts int
 	stalls   int
+	atomic   bool // Options.AtomicStats
 	exts     []Extension
 	app      store.Appender
 	// byID marks message sources (api, webhook, bus), whose records are
@@ -188,6 +198,7 @@ func New(c Config, st Store, opts Options) *Pipeline {
 		log:      opts.Logger,
 		attempts: opts.MaxAttempts,
 		stalls:   opts.MaxStalls,
+		atomic:   opts.AtomicStats,
 		exts:     opts.Extensions,
 		app:      opts.Appender,
 	}
@@ -369,6 +380,10 @@ func (p *Pipeline) batch(ctx context.Context, recs []profile.Record, keys []stri
 		ch, out, err := p.change(ctx, v, recs[i], keys[i])
 		if err != nil {
 			return batch{}, fmt.Errorf("record %s: %w", recs[i].Key(), err)
+		}
+		if p.atomic {
+			ch.Items = append(ch.Items, statItems(keys[i], nonZero(out.stats))...)
+			out.stats = nil
 		}
 		b.changes = append(b.changes, ch)
 		b.idx = append(b.idx, i)
@@ -577,11 +592,7 @@ func earlierRule(order []string, a, b string) string {
 // records are committed, and a retry would find them all duplicates; the
 // counters then miss them (they are statistics).
 func (p *Pipeline) flushStats(ctx context.Context, stats map[string]int64, key string) {
-	for k, n := range stats {
-		if n == 0 {
-			delete(stats, k)
-		}
-	}
+	stats = nonZero(stats)
 	if len(stats) == 0 {
 		return
 	}
@@ -597,6 +608,16 @@ func (p *Pipeline) flushStats(ctx context.Context, stats map[string]int64, key s
 
 // statItems turns counter increments into ItemAdd writes on one shard
 // (chosen by the record's key, so concurrent writers spread out).
+// nonZero drops the counters of stats that add nothing, in place.
+func nonZero(stats map[string]int64) map[string]int64 {
+	for k, n := range stats {
+		if n == 0 {
+			delete(stats, k)
+		}
+	}
+	return stats
+}
+
 func statItems(key string, stats map[string]int64) []store.ItemWrite {
 	if len(stats) == 0 {
 		return nil

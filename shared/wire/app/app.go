@@ -50,6 +50,9 @@ type Parts struct {
 	// Scan walks every profile (segment previews); nil where the store
 	// offers no scan.
 	Scan func(ctx context.Context) iter.Seq2[*profile.Profile, error]
+	// AtomicStats writes identity counters inside each record's change set
+	// (pipeline.Options.AtomicStats): local mode's embedded store.
+	AtomicStats bool
 	// Precompiled are segments compiled ahead of time (aurum compile);
 	// nil compiles every segment from source.
 	Precompiled *segment.Precompiled
@@ -117,9 +120,10 @@ func New(p Parts) (*Platform, error) {
 		// The record index (id.rec) lists each record and its idempotency
 		// keys under its profile, so unmerge and erasure find them without
 		// scanning.
-		Extensions: []pipeline.Extension{seg.Extension},
-		Identity:   eng,
-		Appender:   p.Appender,
+		Extensions:  []pipeline.Extension{seg.Extension},
+		Identity:    eng,
+		Appender:    p.Appender,
+		AtomicStats: p.AtomicStats,
 	})
 	pl.Ingester = pl.Pipeline
 	if p.Config.Privacy != nil && p.Config.Privacy.SuppressErased {

@@ -91,7 +91,7 @@ func openData(t *testing.T, data string) (*embedded.Store, *dir.Store) {
 
 func newPlatform(t *testing.T, cfg *config.Config, st store.Store, objs objects.Store) *app.Platform {
 	t.Helper()
-	p, err := app.New(app.Parts{Config: cfg, Store: st, Objects: objs})
+	p, err := app.New(app.Parts{Config: cfg, Store: st, Objects: objs, AtomicStats: true}) // as local mode
 	if err != nil {
 		t.Fatal(err)
 	}

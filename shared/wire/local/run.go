@@ -190,7 +190,10 @@ func (in *instance) platform(cfg *config.Config, sst *signalingStore) error {
 		// not once per request (a read-merge-write of every field each
 		// time); catalogLoop flushes what is pending every catalogFlush.
 		CatalogFlush: app.CatalogFlush{Rows: 1000, MaxAge: catalogFlush},
-		Progress:     in.progress.update,
+		// One bbolt transaction holds a record and its identity counters:
+		// a crash cannot commit one without the other.
+		AtomicStats: true,
+		Progress:    in.progress.update,
 		Scan: func(ctx context.Context) iter.Seq2[*profile.Profile, error] {
 			return segment.ScanProfiles(ctx, in.st)
 		},
