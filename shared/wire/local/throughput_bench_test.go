@@ -92,7 +92,6 @@ func load(b *testing.B, url string, bodies [][]byte) ([]time.Duration, time.Dura
 	return lat, time.Since(start)
 }
 
-
 // BenchmarkBatchThroughput measures /v1/batch through local mode's real
 // HTTP stack (auth, validation, mapping, pipeline, segments, commit) as
 // events applied per second — the run ends when the identity statistics
