@@ -33,21 +33,50 @@ const (
 // single item as one conditional PutItem). A change that
 // needs more than MaxTransactItems items, or whose items exceed DynamoDB's
 // size limits, fails with fault.ErrTooLarge and writes nothing: splitting it
-// would give up its atomicity.
+// would give up its atomicity. With Options.Counters, the counter writes
+// it defers are merged into the pending ones, and the pending ones are
+// sent at the end when they are due (CounterFlush).
 func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	for i, ch := range changes {
-		tx, err := s.transaction(ch)
-		if err != nil {
-			return fmt.Errorf("dynamo: commit change %d: %w", i, err)
-		}
-		if len(tx.items) == 0 {
-			continue
-		}
-		if err := s.send(ctx, tx); err != nil {
+		if err := s.commitChange(ctx, ch); err != nil {
 			return fmt.Errorf("dynamo: commit change %d: %w", i, err)
 		}
 	}
+	if s.counters != nil && s.counters.due(s.opts.Now()) {
+		return s.FlushCounters(ctx)
+	}
 	return nil
+}
+
+// commitChange defers ch (Options.Counters) or sends it, after the
+// pending writes of the items it names.
+func (s *Store) commitChange(ctx context.Context, ch store.Change) error {
+	if s.counters == nil {
+		return s.commitOne(ctx, ch)
+	}
+	if w, ok := s.counters.deferrable(ch); ok {
+		if err := validate(ch); err != nil {
+			return err
+		}
+		s.counters.add(w, s.opts.Now())
+		return nil
+	}
+	if err := s.flushTouched(ctx, ch); err != nil {
+		return err
+	}
+	return s.commitOne(ctx, ch)
+}
+
+// commitOne sends ch now.
+func (s *Store) commitOne(ctx context.Context, ch store.Change) error {
+	tx, err := s.transaction(ch)
+	if err != nil {
+		return err
+	}
+	if len(tx.items) == 0 {
+		return nil
+	}
+	return s.send(ctx, tx)
 }
 
 // tx is a change translated to transaction items, with a description of
