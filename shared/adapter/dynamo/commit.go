@@ -33,38 +33,42 @@ const (
 // single item as one conditional PutItem). A change that
 // needs more than MaxTransactItems items, or whose items exceed DynamoDB's
 // size limits, fails with fault.ErrTooLarge and writes nothing: splitting it
-// would give up its atomicity. With Options.Counters, the counter writes
-// it defers are merged into the pending ones, and the pending ones are
-// sent at the end when they are due (CounterFlush).
+// would give up its atomicity. With Options.Counters, the counter adds
+// it defers are added to the pending ones; a call that deferred one then
+// sends the pending adds when they are due (CounterFlush), and returns
+// the error of that flush, if any, after every change was written.
 func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
+	deferred := false
 	for i, ch := range changes {
-		if err := s.commitChange(ctx, ch); err != nil {
+		d, err := s.commitChange(ctx, ch)
+		if err != nil {
 			return fmt.Errorf("dynamo: commit change %d: %w", i, err)
 		}
+		deferred = deferred || d
 	}
-	if s.counters != nil && s.counters.due(s.opts.Now()) {
+	if deferred && s.counters.due(s.opts.Now()) {
 		return s.FlushCounters(ctx)
 	}
 	return nil
 }
 
 // commitChange defers ch (Options.Counters) or sends it, after the
-// pending writes of the items it names.
-func (s *Store) commitChange(ctx context.Context, ch store.Change) error {
+// pending adds of the items it names.
+func (s *Store) commitChange(ctx context.Context, ch store.Change) (deferred bool, err error) {
 	if s.counters == nil {
-		return s.commitOne(ctx, ch)
+		return false, s.commitOne(ctx, ch)
 	}
 	if w, ok := s.counters.deferrable(ch); ok {
 		if err := validate(ch); err != nil {
-			return err
+			return false, err
 		}
 		s.counters.add(w, s.opts.Now())
-		return nil
+		return true, nil
 	}
 	if err := s.flushTouched(ctx, ch); err != nil {
-		return err
+		return false, err
 	}
-	return s.commitOne(ctx, ch)
+	return false, s.commitOne(ctx, ch)
 }
 
 // commitOne sends ch now.

@@ -22,15 +22,15 @@ import (
 // A deferred write is a change of one ItemAdd to a generic item of one of
 // Kinds, without expected version, value or expiry. Commit returns once
 // it is added to the pending delta of its item; reads do not see it until
-// it is sent. Pending deltas are sent by the first Commit after the oldest
-// is MaxAge old or once MaxItems items have one, and by FlushCounters (a
-// function calls it before its instance ends; Close does too). A delta
-// whose send fails is dropped, never sent again: what an instance that
-// dies holds, or a send that may or may not have been applied, is lost,
-// but nothing is counted twice (at most once, as the counters of a
-// crashed call were before). A change that is not deferred sends the
-// pending deltas of the items it names first, so writes to one item keep
-// their order.
+// it is sent. Pending deltas are sent by the first Commit that defers an
+// add after the oldest is MaxAge old or once MaxItems items have one, and
+// by FlushCounters (a function calls it before its instance ends; Close
+// does too); a Commit that defers nothing sends only the pending deltas
+// of the items it writes, first, so writes to one item keep their order.
+// A delta whose send fails is dropped, never sent again: what an
+// instance that dies holds, or a send that may or may not have been
+// applied, is lost, but nothing is counted twice (at most once, as the
+// counters of a crashed call were before).
 type CounterFlush struct {
 	// Kinds are the generic item kinds whose adds are deferred; none means
 	// every write is sent at once.

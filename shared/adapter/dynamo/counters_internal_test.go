@@ -151,6 +151,34 @@ func TestCounterFlushDue(t *testing.T) {
 	}
 }
 
+// TestCounterFlushOnlyWhenDeferring checks that a commit deferring
+// nothing does not send pending deltas that are due (its own result must
+// not depend on a flush), and the next commit deferring an add does.
+func TestCounterFlushOnlyWhenDeferring(t *testing.T) {
+	c, clk := newAdds(), &clock{t: time.Unix(1e9, 0)}
+	st := deferring(c, clk, CounterFlush{Kinds: []string{"stats"}, MaxAge: time.Minute})
+	ctx := context.Background()
+	steps := []struct {
+		ch   store.Change
+		sent int
+	}{
+		{add("stats", "k", "a", 1), 0},
+		{add("other", "k", "a", 1), 1},     // due, but defers nothing: its own write only
+		{add("stats", "k", "b", 1), 1 + 2}, // defers, and sends both pending
+	}
+	for i, step := range steps {
+		if i > 0 {
+			clk.add(time.Minute)
+		}
+		if err := st.Commit(ctx, step.ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, w := c.snapshot(); len(w) != step.sent {
+			t.Errorf("after commit %d: sent %v; want %d writes", i, w, step.sent)
+		}
+	}
+}
+
 // TestCounterFlushNotDeferred checks that writes other than plain adds to
 // the deferred kinds are sent at once, and that a write to an item with a
 // pending delta sends the delta first.
