@@ -18,9 +18,15 @@ func main() {
 	s := app.SettingsFromEnv()
 	// Every profile the fold reads is written back with a version check.
 	s.EventualReads = true
-	p, _, err := app.AWS(context.Background(), s)
+	// The batches' identity statistics are sent merged, every few
+	// minutes, and at shutdown (SIGTERM).
+	p, _, err := app.AWS(context.Background(), s, app.DeferCounters(app.FoldCounters()))
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(foldstream.New(p.Pipeline, p.Logger).Handle)
+	var opts []lambda.Option
+	if f, ok := p.Store.(foldstream.Flusher); ok {
+		opts = append(opts, lambda.WithEnableSIGTERM(foldstream.OnShutdown(f, p.Logger)))
+	}
+	lambda.StartWithOptions(foldstream.New(p.Pipeline, p.Logger).Handle, opts...)
 }

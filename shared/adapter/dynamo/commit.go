@@ -37,21 +37,57 @@ const (
 // *store.CommitError counting the changes before it, which were written.
 // A change whose call failed without an answer (a transport error the
 // SDK's retries did not overcome) may have been written too: it is not
-// counted.
+// counted. With Options.Counters, the counter adds it defers are added
+// to the pending ones; a call that deferred one then sends the pending
+// adds when they are due (CounterFlush), and returns the error of that
+// flush, if any, after every change was written.
 func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
+	deferred := false
 	for i, ch := range changes {
-		tx, err := s.transaction(ch)
+		d, err := s.commitChange(ctx, ch)
 		if err != nil {
 			return &store.CommitError{Applied: i, Err: fmt.Errorf("dynamo: commit change %d: %w", i, err)}
 		}
-		if len(tx.items) == 0 {
-			continue
-		}
-		if err := s.send(ctx, tx); err != nil {
-			return &store.CommitError{Applied: i, Err: fmt.Errorf("dynamo: commit change %d: %w", i, err)}
+		deferred = deferred || d
+	}
+	if deferred && s.counters.due(s.opts.Now()) {
+		if err := s.FlushCounters(ctx); err != nil {
+			// Every change set was written; only the counters' send failed.
+			return &store.CommitError{Applied: len(changes), Err: err}
 		}
 	}
 	return nil
+}
+
+// commitChange defers ch (Options.Counters) or sends it, after the
+// pending adds of the items it names.
+func (s *Store) commitChange(ctx context.Context, ch store.Change) (deferred bool, err error) {
+	if s.counters == nil {
+		return false, s.commitOne(ctx, ch)
+	}
+	if w, ok := s.counters.deferrable(ch); ok {
+		if err := validate(ch); err != nil {
+			return false, err
+		}
+		s.counters.add(w, s.opts.Now())
+		return true, nil
+	}
+	if err := s.flushTouched(ctx, ch); err != nil {
+		return false, err
+	}
+	return false, s.commitOne(ctx, ch)
+}
+
+// commitOne sends ch now.
+func (s *Store) commitOne(ctx context.Context, ch store.Change) error {
+	tx, err := s.transaction(ch)
+	if err != nil {
+		return err
+	}
+	if len(tx.items) == 0 {
+		return nil
+	}
+	return s.send(ctx, tx)
 }
 
 // tx is a change translated to transaction items, with a description of

@@ -103,6 +103,10 @@ type Options struct {
 	// (attribute OutboxAttribute) instead of a transaction: the stream
 	// record of that write is the outbox.
 	StreamOutbox bool
+	// Counters defers the adds to counter items and sends them merged,
+	// later (see CounterFlush; functions/fold). The zero value sends every
+	// write at once.
+	Counters CounterFlush
 	// Now returns the current time (time.Now when nil). It stamps the
 	// expiry of keys and outbox items and judges the expiry of keys and
 	// generic items; tests set it.
@@ -115,6 +119,9 @@ type Store struct {
 	client Client
 	table  string
 	opts   Options
+	// counters holds the deferred writes (Options.Counters), nil when
+	// none are deferred.
+	counters *counterBuffer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -134,11 +141,16 @@ func New(client Client, table string, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{client: client, table: table, opts: opts}
+	s := &Store{client: client, table: table, opts: opts}
+	if len(opts.Counters.Kinds) > 0 {
+		s.counters = newCounterBuffer(opts.Counters)
+	}
+	return s
 }
 
-// Close releases nothing: the client belongs to the caller.
-func (s *Store) Close() error { return nil }
+// Close sends the deferred counter adds (Options.Counters) and releases
+// nothing else: the client belongs to the caller.
+func (s *Store) Close() error { return s.FlushCounters(context.Background()) }
 
 // Table returns the name of the store's table.
 func (s *Store) Table() string { return s.table }

@@ -1,11 +1,6 @@
 package dynamo
 
 import (
-	"bytes"
-	"compress/flate"
-	"encoding/json"
-	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +30,7 @@ const (
 const (
 	attrVersion  = "ver"      // profile version (N)
 	attrBody     = "body"     // JSON body (B for profiles and records, S for events and outbox)
-	attrEnc      = "enc"      // "deflate" when body is compressed
+	attrEnc      = "enc"      // how body is compressed (body.go); absent: plain JSON
 	attrTo       = "to"       // redirect target of a merged-away profile
 	attrAt       = "at"       // when a redirect was made
 	attrClaimant = "claimant" // profile that claimed an identifier
@@ -119,61 +114,4 @@ func getN(it item, name string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(v.Value, 10, 64)
 	return n, err == nil
-}
-
-// compressAbove is the body size from which bodies are stored compressed:
-// write units are charged per KB, read units per 4 KB, so small bodies gain
-// nothing.
-const compressAbove = 1024
-
-// encodeBody marshals v to JSON, compressed with DEFLATE when that pays.
-func encodeBody(v any) (body []byte, enc string, err error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(b) < compressAbove {
-		return b, "", nil
-	}
-	var buf bytes.Buffer
-	w, err := flate.NewWriter(&buf, flate.BestSpeed)
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := w.Write(b); err != nil {
-		return nil, "", err
-	}
-	if err := w.Close(); err != nil {
-		return nil, "", err
-	}
-	if buf.Len() >= len(b) {
-		return b, "", nil
-	}
-	return buf.Bytes(), "deflate", nil
-}
-
-// decodeBody reverses encodeBody for the body attribute of it.
-func decodeBody(it item, v any) error {
-	var b []byte
-	switch a := it[attrBody].(type) {
-	case *types.AttributeValueMemberB:
-		b = a.Value
-	case *types.AttributeValueMemberS:
-		b = []byte(a.Value)
-	default:
-		return fmt.Errorf("item has no body")
-	}
-	switch enc := getS(it, attrEnc); enc {
-	case "":
-	case "deflate":
-		r := flate.NewReader(bytes.NewReader(b))
-		raw, err := io.ReadAll(r)
-		if err != nil {
-			return fmt.Errorf("inflate body: %w", err)
-		}
-		b = raw
-	default:
-		return fmt.Errorf("unknown body encoding %q", enc)
-	}
-	return json.Unmarshal(b, v)
 }

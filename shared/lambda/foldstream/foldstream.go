@@ -8,13 +8,16 @@
 //
 // Processing is idempotent: each profile records the stream position it
 // has folded per partition, so a batch retried after a failure folds
-// nothing twice.
+// nothing twice. The identity statistics of the batches are kept in the
+// instance and sent merged (dynamo.CounterFlush); OnShutdown sends what is
+// left when the instance ends.
 package foldstream
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -76,4 +79,31 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	h.log.InfoContext(ctx, "foldstream: folded", slog.Int("events", res.Folded), slog.Int("skipped", res.Skipped),
 		slog.Int("profiles", res.Profiles), slog.Int("orphans", res.Orphans))
 	return resp, nil
+}
+
+// Flusher sends what a store keeps in memory: the counter adds a
+// dynamo.Store with Options.Counters defers.
+type Flusher interface {
+	FlushCounters(ctx context.Context) error
+}
+
+// ShutdownTimeout bounds the flush at shutdown: Lambda kills the process
+// about 500 ms after its SIGTERM.
+const ShutdownTimeout = 400 * time.Millisecond
+
+// OnShutdown returns what the function runs when its instance shuts down
+// (lambda.WithEnableSIGTERM): it sends f's pending counter adds within
+// ShutdownTimeout and logs a failure (those adds are lost, never sent
+// twice). A nil logger discards.
+func OnShutdown(f Flusher, log *slog.Logger) func() {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		defer cancel()
+		if err := f.FlushCounters(ctx); err != nil {
+			log.ErrorContext(ctx, "foldstream: counters not flushed at shutdown", slog.String("error", err.Error()))
+		}
+	}
 }

@@ -1,14 +1,17 @@
 package foldstream_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -657,4 +660,101 @@ func TestDynamoStreamFilters(t *testing.T) {
 	if seen.fold == 0 || seen.outbox == 0 || seen.embedded == 0 || seen.other == 0 {
 		t.Errorf("records selected: %+v; want some of each kind (the session proves nothing otherwise)", seen)
 	}
+}
+
+// TestDynamoFoldDeferredCounters folds with the fold function's counter
+// policy (app.FoldCounters): the batches' identity statistics wait in the
+// instance until it shuts down, are then counted exactly once, and a
+// batch delivered again adds nothing, before or after the flush.
+func TestDynamoFoldDeferredCounters(t *testing.T) {
+	r := newRig(t, true)
+	now := time.Now()
+	fst := dynamo.New(r.client, r.table, dynamo.Options{StreamOutbox: true, EventualReads: true,
+		Counters: app.FoldCounters(), Now: func() time.Time { return now }})
+	fpl, err := app.New(app.Parts{Config: r.plat.Config, Store: fst, Appender: fst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fold := lambda.NewHandler(foldstream.New(fpl.Pipeline, nil).Handle).Invoke
+	stats := func(when string, records, inSixToTen int) {
+		t.Helper()
+		s, err := r.plat.Identity.StreamStats(t.Context(), r.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		six := 0
+		for _, b := range s.Histogram {
+			if b.Label == "6-10" {
+				six = b.Clusters
+			}
+		}
+		if s.Records != records || six != inSixToTen {
+			t.Errorf("%s: %d records, %d clusters of 6-10; want %d, %d", when, s.Records, six, records, inSixToTen)
+		}
+	}
+	r.ingest(t, track("m-0", "Page Viewed", base, anon("a1")))
+	if _, err := fold(t.Context(), r.stream.Next(t)); err != nil {
+		t.Fatal(err)
+	}
+	var recs []profile.Record
+	for i := 1; i <= 5; i++ {
+		recs = append(recs, track(fmt.Sprint("m-", i), "Product Viewed", base.Add(time.Duration(i)*time.Minute), anon("a1")))
+	}
+	if res := r.ingest(t, recs...); res.Appended != 5 {
+		t.Fatalf("Ingest = %+v; want 5 appended", res)
+	}
+	payload := r.stream.Next(t)
+	for range 2 { // the batch, then Lambda's retry of it
+		if _, err := fold(t.Context(), payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats("folded, not flushed", 1, 0)
+	flush := foldstream.OnShutdown(fst, nil)
+	flush()
+	stats("flushed at shutdown", 6, 1)
+	if _, err := fold(t.Context(), payload); err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	stats("batch delivered again after the flush", 6, 1)
+}
+
+// TestOnShutdown checks the shutdown hook: a deadline within Lambda's
+// grace period, a failure logged.
+func TestOnShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error
+		wantLog bool
+	}{
+		{"flushed", nil, false},
+		{"failed", fmt.Errorf("throttled"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			f := &flusher{err: tc.err}
+			foldstream.OnShutdown(f, slog.New(slog.NewTextHandler(&logs, nil)))()
+			if f.calls != 1 || f.deadline <= 0 || f.deadline > foldstream.ShutdownTimeout {
+				t.Errorf("FlushCounters called %d times, %v before its deadline; want once, within %v", f.calls, f.deadline, foldstream.ShutdownTimeout)
+			}
+			if got := strings.Contains(logs.String(), "not flushed"); got != tc.wantLog {
+				t.Errorf("logged %q; want a failure logged: %v", logs.String(), tc.wantLog)
+			}
+		})
+	}
+}
+
+type flusher struct {
+	err      error
+	calls    int
+	deadline time.Duration
+}
+
+func (f *flusher) FlushCounters(ctx context.Context) error {
+	f.calls++
+	if d, ok := ctx.Deadline(); ok {
+		f.deadline = time.Until(d)
+	}
+	return f.err
 }
