@@ -488,7 +488,6 @@ func join(parts ...string) []byte {
 	return b
 }
 
-
 // timeLen is the length of an encoded time.
 const timeLen = 12
 
