@@ -50,8 +50,9 @@ const (
 	currentFormat = 1
 )
 
-// upgradeTxBytes bounds the bytes one transaction of an upgrade writes.
-const upgradeTxBytes = 32 << 20
+// upgradeTxBytes bounds the bytes one transaction of an upgrade writes,
+// and so the memory its dirty pages take.
+const upgradeTxBytes = 8 << 20
 
 // openFile opens the store file at path, upgrading an older format, and
 // returns the database with every bucket created.
@@ -175,6 +176,7 @@ func copyUpgraded(src *bolt.DB, path string) error {
 	if err != nil {
 		return err
 	}
+	dst.AllocSize = allocSize
 	err = src.View(func(stx *bolt.Tx) error {
 		return stx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			return copyBucket(dst, string(name), b)

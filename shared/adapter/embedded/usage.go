@@ -1,9 +1,12 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -21,6 +24,9 @@ type Usage struct {
 	FreeBytes int64 `json:"free_bytes"`
 	// Buckets is the usage of each bucket, in name order.
 	Buckets []BucketUsage `json:"buckets"`
+	// ItemKinds is the live data of each item kind in the items bucket,
+	// in name order (no page figures: kinds share pages).
+	ItemKinds []BucketUsage `json:"item_kinds"`
 }
 
 // BucketUsage is the space one bucket takes.
@@ -32,7 +38,8 @@ type BucketUsage struct {
 	ValueBytes int64 `json:"value_bytes"`
 	// PageBytes is the size of the bucket's pages (branch, leaf and their
 	// overflow); InuseBytes the part of it holding keys, values and page
-	// headers. Their ratio is the fill factor.
+	// headers. Their ratio is the fill factor. A small bucket lives inline
+	// in its parent's page: it has InuseBytes but no PageBytes.
 	PageBytes  int64 `json:"page_bytes"`
 	InuseBytes int64 `json:"inuse_bytes"`
 }
@@ -51,14 +58,21 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 				Name:       string(name),
 				Keys:       bs.KeyN,
 				PageBytes:  int64(bs.BranchAlloc + bs.LeafAlloc),
-				InuseBytes: int64(bs.BranchInuse + bs.LeafInuse),
+				InuseBytes: int64(bs.BranchInuse + bs.LeafInuse + bs.InlineBucketInuse),
 			}
+			kinds := map[string]*BucketUsage{}
 			err := b.ForEach(func(k, v []byte) error {
 				bu.KeyBytes += int64(len(k))
 				bu.ValueBytes += int64(len(v))
+				if string(name) == BucketItems {
+					addKind(kinds, k, v)
+				}
 				return ctx.Err()
 			})
 			u.Buckets = append(u.Buckets, bu)
+			for _, n := range slices.Sorted(maps.Keys(kinds)) {
+				u.ItemKinds = append(u.ItemKinds, *kinds[n])
+			}
 			return err
 		})
 	})
@@ -73,8 +87,22 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 	return u, nil
 }
 
+// addKind counts an items entry under its kind, the key up to its first
+// NUL byte.
+func addKind(kinds map[string]*BucketUsage, k, v []byte) {
+	kind, _, _ := bytes.Cut(k, []byte{0})
+	ku := kinds[string(kind)]
+	if ku == nil {
+		ku = &BucketUsage{Name: string(kind)}
+		kinds[ku.Name] = ku
+	}
+	ku.Keys++
+	ku.KeyBytes += int64(len(k))
+	ku.ValueBytes += int64(len(v))
+}
+
 // compactTxBytes bounds the bytes CompactTo copies in one transaction.
-const compactTxBytes = 64 << 20
+const compactTxBytes = 8 << 20
 
 // CompactTo writes a compacted copy of the store to a new file at path:
 // the same keys and values on full pages, with no free pages. The store
@@ -87,7 +115,11 @@ func (s *Store) CompactTo(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("embedded: compact to %s: %w", path, err)
 	}
+	dst.AllocSize = allocSize
 	err = bolt.Compact(dst, s.db, compactTxBytes)
+	if err == nil {
+		err = dst.Sync()
+	}
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}

@@ -2,12 +2,13 @@ package local_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,9 +20,9 @@ import (
 	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
-var storagePeople = flag.Int("local.storage-people", 3000, "people in the generated CRM file of BenchmarkStoreBytesPerRow")
+var storagePeople = flag.Int("local.storage-people", 3000, "people in the generated CRM file of BenchmarkLocalIngestBytesPerRow")
 
-// BenchmarkStoreBytesPerRow loads a generated CRM export through local
+// BenchmarkLocalIngestBytesPerRow loads a generated CRM export through local
 // mode's whole path into a fresh embedded store, the outbox drained after
 // every commit as local mode's relay does, and reports the bytes the store
 // file takes per CSV row: the pages up to the last one in use (bytes/row,
@@ -29,8 +30,8 @@ var storagePeople = flag.Int("local.storage-people", 3000, "people in the genera
 // of need), the live keys and values, and a compacted copy (full pages, no
 // free pages; what `bbolt compact` gives), so that fragmentation and live
 // data are told apart. The log breaks the bytes down by bucket and the
-// items bucket by item kind.
-func BenchmarkStoreBytesPerRow(b *testing.B) {
+// items bucket by item kind, as stored.
+func BenchmarkLocalIngestBytesPerRow(b *testing.B) {
 	var data bytes.Buffer
 	if _, err := synth.Generate(synth.Writers{CRM: &data}, synth.Options{Seed: 1, People: *storagePeople, CRMOnly: true}); err != nil {
 		b.Fatal(err)
@@ -38,7 +39,6 @@ func BenchmarkStoreBytesPerRow(b *testing.B) {
 	var (
 		rows            int
 		before, compact embedded.Usage
-		kinds           map[string]kindUsage
 	)
 	for b.Loop() {
 		b.StopTimer()
@@ -58,7 +58,7 @@ func BenchmarkStoreBytesPerRow(b *testing.B) {
 		}
 		b.StopTimer()
 		rows = rep.Rows
-		before, compact, kinds = measureStore(b, st)
+		before, compact = measureStore(b, st)
 		b.StartTimer()
 	}
 	per := func(n int64) float64 { return float64(n) / float64(rows) }
@@ -70,7 +70,7 @@ func BenchmarkStoreBytesPerRow(b *testing.B) {
 	b.Logf("%d rows, %d CSV bytes; store %d bytes in use (%d on free pages), file %d, compacted %d",
 		rows, data.Len(), before.Bytes, before.FreeBytes, before.FileBytes, compact.Bytes)
 	b.Log(usageTable(before, rows))
-	b.Log(kindTable(kinds, rows))
+	b.Log(kindTable(before.ItemKinds, rows))
 }
 
 // storagePlatform is platform (bench_test.go) over a store whose outbox is
@@ -123,15 +123,8 @@ func (s drainingStore) Commit(ctx context.Context, changes ...store.Change) erro
 	}
 }
 
-// kindUsage is the live data of one item kind in the items bucket.
-type kindUsage struct {
-	n           int
-	keys, value int64
-}
-
-// measureStore returns the usage of st, of a compacted copy of it, and the
-// live data (as Scan presents it) of each item kind.
-func measureStore(b *testing.B, st *embedded.Store) (embedded.Usage, embedded.Usage, map[string]kindUsage) {
+// measureStore returns the usage of st and of a compacted copy of it.
+func measureStore(b *testing.B, st *embedded.Store) (embedded.Usage, embedded.Usage) {
 	b.Helper()
 	ctx := context.Background()
 	u, err := st.Usage(ctx)
@@ -151,23 +144,7 @@ func measureStore(b *testing.B, st *embedded.Store) (embedded.Usage, embedded.Us
 	if err != nil {
 		b.Fatal(err)
 	}
-	kinds := map[string]kindUsage{}
-	err = st.Scan(ctx, func(bucket, key string, value []byte) error {
-		if bucket != embedded.BucketItems {
-			return nil
-		}
-		kind, _, _ := strings.Cut(key, "\x00")
-		k := kinds[kind]
-		k.n++
-		k.keys += int64(len(key))
-		k.value += int64(len(value))
-		kinds[kind] = k
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return u, cu, kinds
+	return u, cu
 }
 
 // live is the bytes of the keys and values a store file holds.
@@ -201,21 +178,16 @@ func usageTable(u embedded.Usage, rows int) string {
 
 // kindTable formats the live data of each item kind, per CSV row, largest
 // first.
-func kindTable(kinds map[string]kindUsage, rows int) string {
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		names = append(names, k)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		a, c := kinds[names[i]], kinds[names[j]]
-		return a.keys+a.value > c.keys+c.value
+func kindTable(kinds []embedded.BucketUsage, rows int) string {
+	kinds = slices.Clone(kinds)
+	slices.SortFunc(kinds, func(a, c embedded.BucketUsage) int {
+		return cmp.Compare(c.KeyBytes+c.ValueBytes, a.KeyBytes+a.ValueBytes)
 	})
 	var sb strings.Builder
 	r := float64(rows)
 	fmt.Fprintf(&sb, "\n%-16s %9s %10s %10s\n", "item kind", "items/row", "key B/row", "val B/row")
-	for _, n := range names {
-		k := kinds[n]
-		fmt.Fprintf(&sb, "%-16s %9.2f %10.1f %10.1f\n", n, float64(k.n)/r, float64(k.keys)/r, float64(k.value)/r)
+	for _, k := range kinds {
+		fmt.Fprintf(&sb, "%-16s %9.2f %10.1f %10.1f\n", k.Name, float64(k.Keys)/r, float64(k.KeyBytes)/r, float64(k.ValueBytes)/r)
 	}
 	return sb.String()
 }
