@@ -25,16 +25,7 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	}
 	// stop is why Commit stopped before the end: an invalid, conflicting
 	// or cancelled change set. The change sets before it still commit.
-	var stop error
-	prepared := make([]*change, 0, len(changes))
-	for i, c := range changes {
-		p, err := prepare(c)
-		if err != nil {
-			stop = fmt.Errorf("embedded: commit change %d: %w", i, err)
-			break
-		}
-		prepared = append(prepared, p)
-	}
+	prepared, stop := prepareAll(changes)
 	if len(prepared) == 0 {
 		return stop
 	}
