@@ -49,6 +49,7 @@ vet: ## go vet, staticcheck and gofmt check
 bench: dynamodb-local ## benchmarks: local ingest vs bare CSV decode, 500 MB peak heap, segments, DynamoDB units, normalizers
 	@echo "== local ingest (whole path, embedded store) vs a bare encoding/csv decode of the same file"
 	$(GO) test -run '^$$' -bench 'LocalIngest$$' -benchtime 3x ./shared/wire/local
+	$(GO) test -run '^$$' -bench 'LocalIngestBytesPerRow$$' -benchtime 1x -v ./shared/wire/local -args -local.storage-people 30000
 	@echo "== peak heap streaming a 500 MB generated CSV through the loader (mapping, rejects, report)"
 	$(GO) test -run '^$$' -bench 'LoadLargeCSV' -benchtime 1x ./shared/source/file
 	@echo "== /v1/batch through local mode's HTTP stack, events applied, vs a bare JSON-decoding handler (8 clients, 20 events a request)"

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -32,17 +31,16 @@ func (s *Store) Commit(ctx context.Context, changes ...store.Change) error {
 	stopAt := func(i int, err error) {
 		stop = &store.CommitError{Applied: i, Err: fmt.Errorf("embedded: commit change %d: %w", i, err)}
 	}
-	prepared := make([]*change, 0, len(changes))
-	for i, c := range changes {
-		p, err := prepare(c)
-		if err != nil {
-			stopAt(i, err)
-			break
-		}
-		prepared = append(prepared, p)
+	prepared, perr := prepareAll(changes)
+	if perr != nil {
+		// prepareAll returns the change sets before the first invalid one.
+		stop = &store.CommitError{Applied: len(prepared), Err: perr}
 	}
 	if len(prepared) == 0 {
-		return stop
+		if stop != nil {
+			return stop
+		}
+		return nil
 	}
 	now := s.now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -156,7 +154,7 @@ func prepare(c store.Change) (*change, error) {
 		if !once("record", rec.Source+"\x00"+rec.ID) {
 			return nil, fault.Invalidf("record %s/%s: named twice", rec.Source, rec.ID)
 		}
-		v, err := json.Marshal(recordValue{ProfileID: r.ProfileID, Record: rec})
+		v, err := encodeJSON(recordValue{ProfileID: r.ProfileID, Record: rec})
 		if err != nil {
 			return nil, fault.Invalidf("record %s/%s: encode: %v", rec.Source, rec.ID, err)
 		}
@@ -168,7 +166,7 @@ func prepare(c store.Change) (*change, error) {
 			if strings.IndexByte(e.Source, 0) >= 0 {
 				return nil, fault.Invalidf("record %s/%s: event %d: source holds a NUL byte", rec.Source, rec.ID, j)
 			}
-			ev, err := json.Marshal(e)
+			ev, err := encodeJSON(e)
 			if err != nil {
 				return nil, fault.Invalidf("record %s/%s: event %d: encode: %v", rec.Source, rec.ID, j, err)
 			}
@@ -209,7 +207,7 @@ func prepare(c store.Change) (*change, error) {
 		if !once("profile", r.From) {
 			return nil, fault.Invalidf("redirect %s: profile named twice", r.From)
 		}
-		v, err := json.Marshal(redirectValue{To: r.To, At: r.At})
+		v, err := encodeJSON(redirectValue{To: r.To, At: r.At})
 		if err != nil {
 			return nil, fault.Invalidf("redirect %s: encode: %v", r.From, err)
 		}
@@ -239,7 +237,7 @@ func prepare(c store.Change) (*change, error) {
 		if !once("outbox", e.ID) {
 			return nil, fault.Invalidf("outbox event %s: named twice", e.ID)
 		}
-		v, err := json.Marshal(e)
+		v, err := encodeRawJSON(e)
 		if err != nil {
 			return nil, fault.Invalidf("outbox event %s: encode: %v", e.ID, err)
 		}
@@ -278,7 +276,13 @@ type writer struct {
 }
 
 func (w *writer) open() {
-	b := func(name string) *bolt.Bucket { return w.tx.Bucket([]byte(name)) }
+	b := func(name string) *bolt.Bucket {
+		bk := w.tx.Bucket([]byte(name))
+		if f, ok := fillPercent[name]; ok {
+			bk.FillPercent = f
+		}
+		return bk
+	}
 	w.profiles, w.redirects, w.children = b(BucketProfiles), b(BucketRedirects), b(BucketChildren)
 	w.idents, w.records, w.events = b(BucketIdentifiers), b(BucketRecords), b(BucketEvents)
 	w.keys, w.outbox, w.outboxIDs = b(BucketKeys), b(BucketOutbox), b(BucketOutboxIDs)
@@ -311,7 +315,7 @@ func (w *writer) check(p *change, now time.Time) error {
 		}
 	}
 	for _, c := range p.claims {
-		if cur := w.idents.Get(c.key); string(cur) != c.expect {
+		if cur := w.idents.Get(c.key); unpackID(cur) != c.expect {
 			return fmt.Errorf("claim %s identifier for profile %s: claimed by another profile: %w", c.idType, c.profileID, fault.ErrConflict)
 		}
 	}
@@ -329,7 +333,7 @@ func (w *writer) checkVersion(id string, expect int64, create bool) error {
 	if w.redirects.Get([]byte(id)) != nil {
 		return fmt.Errorf("profile %s: merged into another profile: %w", id, fault.ErrConflict)
 	}
-	v := w.profiles.Get([]byte(id))
+	v := w.profiles.Get(packID(id))
 	switch {
 	case v == nil && create:
 		return nil
@@ -365,7 +369,7 @@ func (w *writer) checkAcyclic(from, to string, local map[string]string) error {
 			return nil
 		}
 		var r redirectValue
-		if err := json.Unmarshal(v, &r); err != nil {
+		if err := decodeJSON(v, &r); err != nil {
 			return fmt.Errorf("redirect %s: decode: %w", id, err)
 		}
 		id = r.To
@@ -387,7 +391,7 @@ func (w *writer) apply(p *change, now time.Time) error {
 		}
 	}
 	for _, pw := range p.profiles {
-		if err := w.profiles.Put([]byte(pw.id), pw.value); err != nil {
+		if err := w.profiles.Put(packID(pw.id), pw.value); err != nil {
 			return fmt.Errorf("put profile %s: %w", pw.id, err)
 		}
 	}
@@ -395,7 +399,7 @@ func (w *writer) apply(p *change, now time.Time) error {
 		if err := w.redirects.Put([]byte(r.from), r.value); err != nil {
 			return fmt.Errorf("put redirect %s: %w", r.from, err)
 		}
-		if err := w.profiles.Delete([]byte(r.from)); err != nil {
+		if err := w.profiles.Delete(packID(r.from)); err != nil {
 			return fmt.Errorf("delete profile %s: %w", r.from, err)
 		}
 		if err := w.children.Put(join(r.to, r.from), stamp); err != nil {
@@ -403,7 +407,7 @@ func (w *writer) apply(p *change, now time.Time) error {
 		}
 	}
 	for _, c := range p.claims {
-		if err := w.idents.Put(c.key, []byte(c.profileID)); err != nil {
+		if err := w.idents.Put(c.key, packID(c.profileID)); err != nil {
 			return fmt.Errorf("put %s identifier: %w", c.idType, err)
 		}
 	}
@@ -437,7 +441,7 @@ func (w *writer) apply(p *change, now time.Time) error {
 func (w *writer) putRecord(r recordWrite) error {
 	if old := w.records.Get(r.key); old != nil {
 		var ov recordValue
-		if err := json.Unmarshal(old, &ov); err != nil {
+		if err := decodeJSON(old, &ov); err != nil {
 			return fmt.Errorf("decode stored record: %w", err)
 		}
 		for _, e := range ov.Record.Events {

@@ -1,20 +1,26 @@
 // Package embedded implements the Store port (package store) on a single
 // bbolt file, for Aurum's local mode and tests.
 //
-// Layout: one bbolt bucket per kind of item, values encoded as JSON unless
-// noted.
+// Layout (file format 1, see format.go): one bbolt bucket per kind of item.
+// "blob" is a tag byte then the JSON, deflated against a preset dictionary
+// when that is shorter (codec.go); "id" is a profile id as packID stores
+// it (13 bytes for Aurum's "p_" ids).
 //
-//	profiles     profile id                       → version (8 bytes) + JSON profile
-//	redirects    merged-away profile id           → JSON {to, at}
+//	profiles     id                               → version (varint) + blob of the profile
+//	redirects    merged-away profile id           → blob {to, at}
 //	children     survivor id 0 merged id          → redirect time
-//	identifiers  type 0 value                     → claimant profile id
-//	records      source 0 record id               → JSON {profile_id, record}
-//	events       profile id 0 inverted time, source 0 event id → JSON event
+//	identifiers  type code + value (keys.go)      → claimant id
+//	records      source 0 record id               → blob {profile_id, record}
+//	events       profile id 0 inverted time, source 0 event id → blob of the event
 //	keys         idempotency key                  → commit time
-//	outbox       time, sequence                   → JSON envelope
+//	outbox       time, sequence                   → blob of the envelope (never deflated)
 //	outbox_ids   envelope id                      → outbox key
-//	items        kind 0 key 0 sort                → header + item value
+//	items        kind 0 id of the key 0 sort      → header + blob of the value
 //	item_expiry  expiry time, items key           → (empty)
+//	meta         "format"                         → the file format, in decimal
+//
+// Scan presents every bucket but meta as format 0 stored it (JSON values,
+// raw ids; the layout of format.go), whatever the file's format.
 //
 // Ids, sources and identifier types must not contain NUL bytes. The events
 // index is keyed so that a forward scan yields a profile's events newest
@@ -23,19 +29,19 @@
 // Store.Events merges the event streams of a profile and of everything
 // merged into it.
 //
-// Generic items (store.Item) are keyed kind 0 key 0 sort. Kind, key and
-// sort hold no NUL byte, so the key is unambiguous (kind "a" with key "b|c"
-// and kind "a|b" with key "c" never meet), and the items of one (kind, key)
-// are one contiguous run ordered by sort bytewise, as DynamoDB orders
-// string sort keys: Store.Items is a single cursor seek. An item value is a
-// 29-byte header (version and counter as big-endian 64-bit integers, an
-// expiry flag byte, the expiry time as in the other time keys) followed by
-// the raw Value. Items with an expiry also have an entry in item_expiry,
-// ordered by time, so Store.Sweep deletes expired items without reading
-// the live ones. An item whose expiry is not after the store's clock
-// (Options.Now) is treated as absent by every read and write even before
-// Sweep removes it; the process owning the store (local mode) calls Sweep
-// periodically to reclaim the space.
+// Generic items (store.Item) are keyed kind 0 key 0 sort (keys.go). Kind,
+// key and sort hold no NUL byte, so the key is unambiguous (kind "a" with
+// key "b|c" and kind "a|b" with key "c" never meet), and the items of one
+// (kind, key) are one contiguous run ordered by sort bytewise, as DynamoDB
+// orders string sort keys: Store.Items is a single cursor seek. An item
+// value is a header (version and counter as varints, an expiry flag byte,
+// the expiry time as in the other time keys when the flag is 1) followed by
+// the blob of the Value. Items with an expiry also have an entry in
+// item_expiry, ordered by time, so Store.Sweep deletes expired items
+// without reading the live ones. An item whose expiry is not after the
+// store's clock (Options.Now) is treated as absent by every read and write
+// even before Sweep removes it; the process owning the store (local mode)
+// calls Sweep periodically to reclaim the space.
 //
 // Commit runs all its change sets in one read-write transaction: each
 // change set is checked against the transaction's own view before any of
@@ -114,23 +120,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
+	db, err := openFile(path, opts)
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			err = fmt.Errorf("%w: file locked by another process", fault.ErrRetryable)
 		}
-		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range bucketNames {
-			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	return &Store{db: db, clock: opts.Now}, nil
@@ -165,7 +159,7 @@ func (s *Store) Owners(ctx context.Context, ids []profile.Identifier) (map[profi
 			if v == nil {
 				continue
 			}
-			claimant := string(v)
+			claimant := unpackID(v)
 			live, err := resolve(tx, claimant)
 			if err != nil {
 				return err
@@ -188,7 +182,7 @@ func (s *Store) Profile(ctx context.Context, id string) (profile.Profile, error)
 		if err != nil {
 			return err
 		}
-		v := tx.Bucket([]byte(BucketProfiles)).Get([]byte(live))
+		v := tx.Bucket([]byte(BucketProfiles)).Get(packID(live))
 		if v == nil {
 			return fault.ErrNotFound
 		}
@@ -222,7 +216,7 @@ func (s *Store) Record(ctx context.Context, source, id string) (profile.Record, 
 		if v == nil {
 			return fault.ErrNotFound
 		}
-		return json.Unmarshal(v, &rv)
+		return decodeJSON(v, &rv)
 	})
 	if err != nil {
 		return profile.Record{}, "", fmt.Errorf("embedded: record %s/%s: %w", source, id, err)
@@ -258,7 +252,7 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]events.Envelope, error
 		c := tx.Bucket([]byte(BucketOutbox)).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			var e events.Envelope
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := decodeJSON(v, &e); err != nil {
 				return fmt.Errorf("decode envelope: %w", err)
 			}
 			out = append(out, e)
@@ -315,7 +309,7 @@ func resolve(tx *bolt.Tx, id string) (string, error) {
 			return id, nil
 		}
 		var r redirectValue
-		if err := json.Unmarshal(v, &r); err != nil {
+		if err := decodeJSON(v, &r); err != nil {
 			return "", fmt.Errorf("decode redirect: %w", err)
 		}
 		id = r.To
@@ -359,18 +353,30 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
-// Scan calls fn for every item of every bucket, in one consistent snapshot.
-// key holds the raw key bytes (see the package documentation for the
-// layout); value is valid only during the call. An error from fn stops the
-// scan and is returned wrapped.
+// Scan calls fn for every item of every bucket, in one consistent snapshot,
+// as format 0 stored it (see format.go): key and value hold the bytes of
+// the layout in the package documentation, with JSON values, whatever the
+// file's format. value is valid only during the call. An error from fn
+// stops the scan and is returned wrapped.
 func (s *Store) Scan(ctx context.Context, fn func(bucket, key string, value []byte) error) error {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			bucket := string(name)
+			if bucket == bucketMeta {
+				return nil
+			}
+			to0 := layouts[bucket].to0
 			return b.ForEach(func(k, v []byte) error {
-				return fn(string(name), string(k), v)
+				if to0 != nil {
+					var err error
+					if k, v, err = to0(k, v); err != nil {
+						return fmt.Errorf("%s %q: %w", bucket, k, err)
+					}
+				}
+				return fn(bucket, string(k), v)
 			})
 		})
 	})
@@ -380,7 +386,7 @@ func (s *Store) Scan(ctx context.Context, fn func(bucket, key string, value []by
 	return nil
 }
 
-// Value encodings.
+// Value encodings (format 1; see format.go).
 
 type redirectValue struct {
 	To string    `json:"to"`
@@ -392,30 +398,73 @@ type recordValue struct {
 	Record    profile.Record `json:"record"`
 }
 
-// encodeProfile prefixes the JSON profile with its version so version
-// checks need not decode the body.
-func encodeProfile(p profile.Profile) ([]byte, error) {
-	b, err := json.Marshal(p)
+// encodeJSON encodes v as a blob of its JSON.
+func encodeJSON(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	v := make([]byte, 8, 8+len(b))
-	binary.BigEndian.PutUint64(v, uint64(p.Version))
-	return append(v, b...), nil
+	return blob(js), nil
+}
+
+// encodeRawJSON encodes v as a raw blob of its JSON: for outbox envelopes,
+// which the relay deletes moments after the commit, so compressing them
+// would cost time and save no space.
+func encodeRawJSON(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{blobRaw}, js...), nil
+}
+
+// decodeJSON decodes a blob of JSON into v.
+func decodeJSON(b []byte, v any) error {
+	js, err := readBlob(b)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(js, v)
+}
+
+// encodeProfile prefixes the profile's blob with its version (a varint) so
+// version checks need not decode the body.
+func encodeProfile(p profile.Profile) ([]byte, error) {
+	js, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	v := binary.AppendUvarint(make([]byte, 0, len(js)/2+16), uint64(p.Version))
+	return appendBlob(v, js), nil
 }
 
 func profileVersion(v []byte) (int64, error) {
-	if len(v) < 8 {
+	version, _, err := readUvarint(v)
+	if err != nil {
 		return 0, errors.New("corrupt profile value")
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	return int64(version), nil
+}
+
+// profileJSON returns a stored profile's version and JSON body.
+func profileJSON(v []byte) (int64, []byte, error) {
+	version, rest, err := readUvarint(v)
+	if err != nil {
+		return 0, nil, errors.New("corrupt profile value")
+	}
+	js, err := readBlob(rest)
+	if err != nil {
+		return 0, nil, fmt.Errorf("corrupt profile value: %w", err)
+	}
+	return int64(version), js, nil
 }
 
 func decodeProfile(v []byte, p *profile.Profile) error {
-	if len(v) < 8 {
-		return errors.New("corrupt profile value")
+	_, js, err := profileJSON(v)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(v[8:], p); err != nil {
+	if err := json.Unmarshal(js, p); err != nil {
 		return fmt.Errorf("decode profile: %w", err)
 	}
 	return nil
@@ -438,8 +487,6 @@ func join(parts ...string) []byte {
 	}
 	return b
 }
-
-func identifierKey(id profile.Identifier) []byte { return join(id.Type, id.Value) }
 
 // timeLen is the length of an encoded time.
 const timeLen = 12

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -333,3 +334,35 @@ func BenchmarkCommit(b *testing.B) { benchmarkCommit(b, 1) }
 // BenchmarkCommitBatch commits 500 typical changes per call, as bulk
 // ingestion does.
 func BenchmarkCommitBatch(b *testing.B) { benchmarkCommit(b, 500) }
+
+// TestCommitLargeBatchStopsAtFirstInvalid: a batch large enough to be
+// encoded on several cores still commits exactly the change sets before
+// the first invalid one.
+func TestCommitLargeBatchStopsAtFirstInvalid(t *testing.T) {
+	for _, bad := range []int{0, 57, 199} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			s := newStore(t)
+			ctx := t.Context()
+			changes := make([]store.Change, 200)
+			keys := make([]string, len(changes))
+			for i := range changes {
+				keys[i] = fmt.Sprintf("k%03d", i)
+				changes[i] = store.Change{Keys: []string{keys[i]}}
+			}
+			changes[bad].Keys = []string{""}
+			err := s.Commit(ctx, changes...)
+			if !errors.Is(err, fault.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("change %d:", bad)) {
+				t.Fatalf("Commit(200 changes, #%d invalid) = %v; want %v naming change %d", bad, err, fault.ErrInvalid, bad)
+			}
+			seen, err := s.Seen(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, k := range keys {
+				if want := i < bad; seen[k] != want {
+					t.Errorf("Seen(%s) = %v; want %v", k, seen[k], want)
+				}
+			}
+		})
+	}
+}

@@ -53,7 +53,7 @@ func (s *Store) Erase(ctx context.Context, e store.Erasure) (store.ErasedCounts,
 				continue
 			}
 			var rv recordValue
-			if err := json.Unmarshal(v, &rv); err != nil {
+			if err := decodeJSON(v, &rv); err != nil {
 				return fmt.Errorf("record %s/%s: decode: %w", r.Source, r.ID, err)
 			}
 			if !ids[rv.ProfileID] {
@@ -68,7 +68,7 @@ func (s *Store) Erase(ctx context.Context, e store.Erasure) (store.ErasedCounts,
 		}
 		for _, id := range e.Identifiers {
 			k := identifierKey(id)
-			if v := w.idents.Get(k); v == nil || !ids[string(v)] {
+			if v := w.idents.Get(k); v == nil || !ids[unpackID(v)] {
 				continue
 			}
 			if err := w.idents.Delete(k); err != nil {
@@ -118,8 +118,8 @@ func (s *Store) Erase(ctx context.Context, e store.Erasure) (store.ErasedCounts,
 				}
 				n.Redirects++
 			}
-			if w.profiles.Get([]byte(id)) != nil {
-				if err := w.profiles.Delete([]byte(id)); err != nil {
+			if w.profiles.Get(packID(id)) != nil {
+				if err := w.profiles.Delete(packID(id)); err != nil {
 					return fmt.Errorf("delete profile %s: %w", id, err)
 				}
 				n.Profiles++
@@ -176,7 +176,7 @@ func eraseOutbox(tx *bolt.Tx, ids map[string]bool) (int, error) {
 			ID     string          `json:"id"`
 			Detail json.RawMessage `json:"detail"`
 		}
-		if err := json.Unmarshal(v, &env); err != nil {
+		if err := decodeJSON(v, &env); err != nil {
 			return 0, fmt.Errorf("decode outbox event: %w", err)
 		}
 		var d namedProfiles

@@ -5,7 +5,6 @@ import (
 	"container/heap"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,7 +55,7 @@ func (s *Store) Events(ctx context.Context, profileID string, limit int, cursor 
 					break
 				}
 				var e profile.Event
-				if err := json.Unmarshal(st.v, &e); err != nil {
+				if err := decodeJSON(st.v, &e); err != nil {
 					return fmt.Errorf("decode event: %w", err)
 				}
 				out = append(out, e)

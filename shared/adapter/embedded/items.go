@@ -188,50 +188,55 @@ func checkItemName(kind, key, sort string) error {
 	return nil
 }
 
-// Item encodings. An items key is kind 0 key 0 sort: no part holds a NUL
-// byte, so the encoding is unambiguous, and the items of one (kind, key)
-// share the prefix kind 0 key 0 and sort by Sort bytewise, as DynamoDB
-// sorts string sort keys.
-
-func itemPrefix(kind, key string) []byte { return join(kind, key, "") }
-
-func itemKey(kind, key, sort string) []byte { return join(kind, key, sort) }
-
-// itemHeaderLen is the length of an item value's header: version (8),
-// counter (8), expiry flag (1) and expiry time (timeLen).
-const itemHeaderLen = 8 + 8 + 1 + timeLen
-
-// encodeItem encodes the stored part of it: a fixed header, then Value.
+// encodeItem encodes the stored part of it: its version and counter as
+// varints, an expiry flag byte (1: the expiry time follows, as in the
+// other time keys), then Value as a blob.
 func encodeItem(it store.Item) []byte {
-	b := make([]byte, 0, itemHeaderLen+len(it.Value))
-	b = binary.BigEndian.AppendUint64(b, uint64(it.Version))
-	b = binary.BigEndian.AppendUint64(b, uint64(it.N))
+	b := make([]byte, 0, 2*binary.MaxVarintLen64+2+timeLen+len(it.Value))
+	b = binary.AppendUvarint(b, uint64(it.Version))
+	b = binary.AppendVarint(b, it.N)
 	if it.Expires.IsZero() {
 		b = append(b, 0)
-		b = append(b, make([]byte, timeLen)...)
 	} else {
-		b = append(b, 1)
-		b = appendTime(b, it.Expires)
+		b = appendTime(append(b, 1), it.Expires)
 	}
-	return append(b, it.Value...)
+	return appendBlob(b, it.Value)
+}
+
+// itemHeader decodes an item value up to its Value and returns the blob
+// of the Value.
+func itemHeader(kind, key, sort string, v []byte) (store.Item, []byte, error) {
+	corrupt := errors.New("corrupt item value")
+	version, v, err := readUvarint(v)
+	if err != nil {
+		return store.Item{}, nil, corrupt
+	}
+	n, v, err := readVarint(v)
+	if err != nil || len(v) == 0 {
+		return store.Item{}, nil, corrupt
+	}
+	it := store.Item{Kind: kind, Key: key, Sort: sort, Version: int64(version), N: n}
+	flag, v := v[0], v[1:]
+	if flag == 1 {
+		if len(v) < timeLen {
+			return store.Item{}, nil, corrupt
+		}
+		it.Expires, v = decodeTime(v[:timeLen]), v[timeLen:]
+	}
+	return it, v, nil
 }
 
 func decodeItem(kind, key, sort string, v []byte) (store.Item, error) {
-	if len(v) < itemHeaderLen {
-		return store.Item{}, errors.New("corrupt item value")
+	it, rest, err := itemHeader(kind, key, sort, v)
+	if err != nil {
+		return store.Item{}, err
 	}
-	it := store.Item{
-		Kind:    kind,
-		Key:     key,
-		Sort:    sort,
-		Version: int64(binary.BigEndian.Uint64(v)),
-		N:       int64(binary.BigEndian.Uint64(v[8:])),
+	value, err := readBlob(rest)
+	if err != nil {
+		return store.Item{}, fmt.Errorf("corrupt item value: %w", err)
 	}
-	if v[16] == 1 {
-		it.Expires = decodeTime(v[17 : 17+timeLen])
-	}
-	if len(v) > itemHeaderLen {
-		it.Value = bytes.Clone(v[itemHeaderLen:])
+	if len(value) > 0 {
+		it.Value = bytes.Clone(value)
 	}
 	return it, nil
 }
@@ -281,7 +286,7 @@ func (w *writer) liveItem(key []byte, now time.Time) (store.Item, bool, error) {
 	if v == nil {
 		return store.Item{}, false, nil
 	}
-	it, err := decodeItem("", "", "", v)
+	it, _, err := itemHeader("", "", "", v)
 	if err != nil {
 		return store.Item{}, false, err
 	}
@@ -323,11 +328,14 @@ func (w *writer) checkItem(iw itemWrite, now time.Time) error {
 // in step. An expired stored item counts as missing.
 func (w *writer) applyItem(iw itemWrite, now time.Time) error {
 	name := func() string { return fmt.Sprintf("item %s %s/%s", iw.item.Kind, iw.item.Key, iw.item.Sort) }
-	var old store.Item
+	var (
+		old      store.Item
+		oldValue []byte // the stored Value's blob
+	)
 	stored := false
 	if v := w.items.Get(iw.key); v != nil {
 		var err error
-		if old, err = decodeItem("", "", "", v); err != nil {
+		if old, oldValue, err = itemHeader("", "", "", v); err != nil {
 			return fmt.Errorf("%s: %w", name(), err)
 		}
 		stored = true
@@ -355,7 +363,11 @@ func (w *writer) applyItem(iw itemWrite, now time.Time) error {
 	if iw.op == store.ItemAdd && live {
 		it.N += old.N
 		if len(it.Value) == 0 {
-			it.Value = old.Value
+			v, err := readBlob(oldValue)
+			if err != nil {
+				return fmt.Errorf("%s: corrupt item value: %w", name(), err)
+			}
+			it.Value = v // encodeItem copies it before the put
 		}
 		if it.Expires.IsZero() {
 			it.Expires = old.Expires
