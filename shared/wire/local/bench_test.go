@@ -18,6 +18,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/kit/memstat"
 	"github.com/aurum-cdp/aurum/shared/kit/synth"
+	"github.com/aurum-cdp/aurum/shared/port/store"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
@@ -29,6 +30,13 @@ var (
 // platform wires local mode's ingest path (dir bucket, embedded store,
 // pipeline, loader) in a temp folder, as aurum local does.
 func platform(b *testing.B) (*app.Platform, string) {
+	p, _, bucket := platformOver(b, func(st *embedded.Store) store.Store { return st })
+	return p, bucket
+}
+
+// platformOver is platform over the store wrap makes of the embedded one;
+// it also returns the embedded store.
+func platformOver(b *testing.B, wrap func(*embedded.Store) store.Store) (*app.Platform, *embedded.Store, string) {
 	b.Helper()
 	cfg, err := config.Load("../../../aurum.yaml")
 	if err != nil {
@@ -45,11 +53,11 @@ func platform(b *testing.B) (*app.Platform, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { objs.Close() })
-	p, err := app.New(app.Parts{Config: cfg, Store: st, Objects: objs})
+	p, err := app.New(app.Parts{Config: cfg, Store: wrap(st), Objects: objs, AtomicStats: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return p, filepath.Join(data, "bucket")
+	return p, st, filepath.Join(data, "bucket")
 }
 
 func decodeCSV(b *testing.B, r io.Reader) int {

@@ -12,9 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aurum-cdp/aurum/shared/adapter/dir"
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
-	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/kit/synth"
 	"github.com/aurum-cdp/aurum/shared/port/store"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
@@ -76,27 +74,7 @@ func BenchmarkLocalIngestBytesPerRow(b *testing.B) {
 // storagePlatform is platform (bench_test.go) over a store whose outbox is
 // drained after every commit; it also returns the store.
 func storagePlatform(b *testing.B) (*app.Platform, *embedded.Store, string) {
-	b.Helper()
-	cfg, err := config.Load("../../../aurum.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	data := b.TempDir()
-	st, err := embedded.OpenData(data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	objs, err := dir.New(filepath.Join(data, "bucket"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { objs.Close() })
-	p, err := app.New(app.Parts{Config: cfg, Store: drainingStore{st}, Objects: objs})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return p, st, filepath.Join(data, "bucket")
+	return platformOver(b, func(st *embedded.Store) store.Store { return drainingStore{st} })
 }
 
 // drainingStore acknowledges every outbox event right after each commit,

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/adapter/dynamo/dynamotest"
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
+	"github.com/aurum-cdp/aurum/shared/kit/clocktest"
 	"github.com/aurum-cdp/aurum/shared/lambda/foldstream"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/wire/app"
@@ -69,30 +69,12 @@ type rig struct {
 	fold      func(ctx context.Context, payload []byte) ([]byte, error)
 	setupFold func(ctx context.Context, payload []byte) ([]byte, error)
 	foldStore *dynamo.Store
-	clock     *stepClock
+	clock     *clocktest.Clock
 }
 
 // foldWindow is the fold function's batching window (CdpProps.FoldWindow):
 // the measured folds are this far apart on the fold's clock.
 const foldWindow = 5 * time.Second
-
-// stepClock is a clock that moves only when told.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) step(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // wiring is how the functions are wired: the store's options and, with
 // aws, the append path with its fold and the stream-published outbox, as
@@ -134,7 +116,7 @@ func newRig(tb, owner testing.TB, cfg *config.Config, w wiring) *rig {
 		fopts := opts
 		fopts.EventualReads = true
 		r.setupFold = foldHandler(tb, cfg, dynamo.New(k, table, fopts))
-		r.clock = &stepClock{now: time.Now()}
+		r.clock = clocktest.New(time.Now())
 		fopts.Counters, fopts.Now = app.FoldCounters(), r.clock.Now
 		r.foldStore = dynamo.New(k, table, fopts)
 		r.fold = foldHandler(tb, cfg, r.foldStore)
@@ -189,7 +171,7 @@ func (r *rig) foldMeasured(tb testing.TB) {
 	if r.stream == nil {
 		return
 	}
-	r.clock.step(foldWindow)
+	r.clock.Advance(foldWindow)
 	if _, err := r.fold(tb.Context(), r.stream.Next(tb)); err != nil {
 		tb.Fatalf("fold = %v", err)
 	}
