@@ -9,6 +9,7 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
+	"github.com/aurum-cdp/aurum/shared/wire/app"
 )
 
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,11 +35,17 @@ func configArg(args []string) string {
 	return "aurum.yaml"
 }
 
-// loadChecked loads the configuration at path and compiles its segments
-// (CEL: compiled and type-checked), printing what is wrong to stderr.
+// loadChecked loads the configuration at path and applies the checks of
+// a start-up (app.Check: CEL segments and trigger conditions, mappings,
+// presets, action kinds, pull connectors, subscriber patterns), printing
+// what is wrong to stderr; it returns the compiled segments.
 func loadChecked(path string, stderr io.Writer) (*config.Config, *segment.Evaluator, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, fmt.Errorf("%s is not valid", path)
+	}
+	if err := app.Check(cfg); err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, nil, fmt.Errorf("%s is not valid", path)
 	}
