@@ -147,9 +147,16 @@ type Options struct {
 	// AllowUnauthenticatedReads is set.
 	ReadKeys []config.SecretRef
 	// AllowUnauthenticatedReads lets requests from a loopback address
-	// read profiles without a key (local mode on 127.0.0.1). Requests
-	// from any other address still need a read key.
+	// read profiles without a key (local mode on 127.0.0.1) when their
+	// Host is 127.0.0.1, localhost or [::1] with the listen port; another
+	// Host (DNS rebinding) is 403. Requests from any other address still
+	// need a read key.
 	AllowUnauthenticatedReads bool
+	// PublicURL is the API's base URL as browsers reach it
+	// ("https://track.example.com", with a stage path if any). The
+	// settings document of the browser SDK points its apiHost there;
+	// empty derives it from each request's Host and scheme.
+	PublicURL string
 	// AdminKeys authenticate reads and erasure (scopes read, erase,
 	// admin).
 	AdminKeys []config.SecretRef
@@ -233,6 +240,9 @@ func New(sources []config.Source, idents []config.IdentifierType, deps Deps, opt
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.setDefaults()
+	if err := checkPublicURL(opts.PublicURL); err != nil {
+		return nil, err
+	}
 	a := &API{
 		deps:    deps,
 		opts:    opts,
@@ -348,6 +358,7 @@ func (a *API) routes() *http.ServeMux {
 	handle(http.MethodGet, "/v1/profiles/{id}/export", a.profileExport)
 	handle(http.MethodDelete, "/v1/profiles/{id}", a.profileErase)
 	handle(http.MethodPost, "/v1/webhooks/{source}", a.webhook)
+	handle(http.MethodGet, "/v1/projects/{writeKey}/settings", a.sdkSettings)
 	handle(http.MethodGet, "/healthz", a.health)
 	for _, m := range a.opts.Mounts {
 		// Registered without a 405 fallback: a method-less pattern such as

@@ -318,8 +318,9 @@ func (a *API) authorizeRead(ctx context.Context, r *http.Request) error {
 // authorize checks the request's key (Bearer token or Basic username)
 // for scope, then its rate limit. A write key never grants reads: it is
 // 403. Without a key, a read is let through only when
-// AllowUnauthenticatedReads is set and it comes straight from a loopback
-// address; erasure always needs a key.
+// AllowUnauthenticatedReads is set, it comes straight from a loopback
+// address and its Host names the loopback listen address (anything else,
+// a DNS-rebinding page, is 403); erasure always needs a key.
 func (a *API) authorize(ctx context.Context, r *http.Request, scope string) error {
 	key, ok := bearer(r)
 	if !ok {
@@ -339,6 +340,9 @@ func (a *API) authorize(ctx context.Context, r *http.Request, scope string) erro
 		return a.limit(p.id)
 	}
 	if scope == keys.ScopeRead && a.opts.AllowUnauthenticatedReads && fromLoopback(r) {
+		if !loopbackHost(r) {
+			return errForeignHost
+		}
 		return nil
 	}
 	if scope == keys.ScopeRead && a.readKeys.empty() && a.adminKeys.empty() && a.deps.Keys == nil {

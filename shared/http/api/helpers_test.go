@@ -261,6 +261,9 @@ func (e *env) do(t *testing.T, rq request) *httptest.ResponseRecorder {
 	for k, v := range rq.header {
 		r.Header.Set(k, v)
 	}
+	if h := rq.header["Host"]; h != "" {
+		r.Host = h // net/http keeps the Host header in r.Host
+	}
 	if rq.remote != "" {
 		r.RemoteAddr = rq.remote
 	}

@@ -119,22 +119,3 @@ func methodNotAllowed(methods []string) handlerFunc {
 			msg: fmt.Sprintf("method %s not allowed; use %s", r.Method, allow)}
 	}
 }
-
-// allowCORS lets browsers call tracking routes from any origin, as
-// analytics.js does against Segment. Tracking routes only accept data; the
-// write key they need is public by design. Read routes send no CORS
-// headers.
-func allowCORS(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
-	h.Set("Access-Control-Max-Age", "86400")
-}
-
-// preflight answers CORS preflight requests of tracking routes.
-func (a *API) preflight(w http.ResponseWriter, r *http.Request) error {
-	allowCORS(w)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}

@@ -46,6 +46,15 @@ a.closeAndFlush({ timeout: 60000 }).then(() => console.log(JSON.stringify({ stat
 // into .cache once), or skips the test without node or npm.
 func sdkDir(t *testing.T) string {
 	t.Helper()
+	return npmPackage(t, analyticsNode, "analytics-node-3.1.0", "@segment/analytics-node")
+}
+
+// npmPackage returns a directory of .cache (cacheName) holding the npm
+// package spec, installed with npm once; pkg is its name, whose
+// package.json tells an installed copy. Without node or npm, or when the
+// install fails, it skips the test (fails with AURUM_REQUIRE_NODE=1).
+func npmPackage(t *testing.T, spec, cacheName, pkg string) string {
+	t.Helper()
 	unavailable := func(why string, args ...any) {
 		t.Helper()
 		if os.Getenv(envRequireNode) == "1" {
@@ -55,28 +64,28 @@ func sdkDir(t *testing.T) string {
 	}
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			unavailable("%s is not installed: the %s client is not tested", tool, analyticsNode)
+			unavailable("%s is not installed: the %s client is not tested", tool, spec)
 		}
 	}
-	root, err := filepath.Abs("../../../.cache/analytics-node-3.1.0")
+	root, err := filepath.Abs("../../../.cache/" + cacheName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "node_modules", "@segment", "analytics-node", "package.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(root, "node_modules", pkg, "package.json")); err == nil {
 		return root
 	}
 	partial := root + ".partial." + filepath.Base(t.TempDir())
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", partial, analyticsNode)
+	cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", partial, spec)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(partial)
-		unavailable("npm install %s: %v\n%s", analyticsNode, err, out)
+		unavailable("npm install %s: %v\n%s", spec, err, out)
 	}
 	if err := os.Rename(partial, root); err != nil {
 		os.RemoveAll(partial) // another test binary installed it meanwhile
 		if _, serr := os.Stat(root); serr != nil {
-			t.Fatalf("install %s into %s: %v", analyticsNode, root, err)
+			t.Fatalf("install %s into %s: %v", spec, root, err)
 		}
 	}
 	return root
