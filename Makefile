@@ -60,10 +60,16 @@ bench: dynamodb-local ## benchmarks: local ingest vs bare CSV decode, 500 MB pea
 bench-large: ## peak heap and throughput of a 500 MB generated CSV through local mode's whole path (slow: tens of minutes)
 	$(GO) test -run '^$$' -bench 'LocalIngestLarge' -benchtime 1x -timeout 3h ./shared/wire/local -args -local.large-mb 500
 
-fuzz: ## run every fuzz target for 20s each
+# Minimising a new interesting input may take up to 60 s by default, which
+# ate the whole fuzz time of some targets; FUZZMIN caps it so every target
+# spends its FUZZTIME fuzzing. -short: no DynamoDB Local per fuzz worker.
+FUZZTIME ?= 20s
+FUZZMIN ?= 1s
+
+fuzz: ## run every fuzz target for FUZZTIME (20s) each, minimisation capped at FUZZMIN (1s)
 	@for p in $$($(GO) list ./shared/...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
-			echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; \
+		for f in $$($(GO) test -short -list '^Fuzz' $$p | grep ^Fuzz); do \
+			echo "== $$p $$f"; $(GO) test -short -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) $$p || exit 1; \
 		done; \
 	done
 

@@ -556,6 +556,24 @@ func TestTriggerDelays(t *testing.T) {
 	})
 }
 
+// TestNoScanWithoutRFM: without rfm: no function, the scheduler
+// included, may scan the table.
+func TestNoScanWithoutRFM(t *testing.T) {
+	cfg := loadConfig(t, testConfig)
+	if cfg.RFM == nil {
+		t.Fatalf("%s has no rfm:; the fixture must use every feature", testConfig)
+	}
+	cfg.RFM = nil
+	pols := policies(t, synth(t, &cdp.CdpProps{Config: cfg, AssetDir: fakeAssets(t, testConfig)}))
+	for _, name := range cdp.FunctionNames() {
+		for _, st := range pols[name] {
+			if slices.Contains(st.Actions, "dynamodb:Scan") {
+				t.Errorf("%s may scan the table on %v without rfm:; want no Scan", name, st.Resources)
+			}
+		}
+	}
+}
+
 func TestBusArchiveAndSchemas(t *testing.T) {
 	tpl := fixture(t).tpl
 	for _, a := range resources(tpl, "AWS::Events::Archive") {
@@ -991,8 +1009,8 @@ func TestIAMLeastPrivilege(t *testing.T) {
 					}
 				}
 			}
-			if slices.Contains(actions, "dynamodb:Scan") {
-				t.Errorf("%s may scan the table", name)
+			if name != cdp.FnScheduler && slices.Contains(actions, "dynamodb:Scan") {
+				t.Errorf("%s may scan the table; only scheduler does (rfm: thresholds)", name)
 			}
 			if name != cdp.FnOutbox && slices.Contains(actions, "events:PutEvents") {
 				t.Errorf("%s may put events; only outbox publishes", name)
@@ -1028,6 +1046,21 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("scheduler scans the table for rfm", func(t *testing.T) {
+		var scans []string
+		for _, st := range pols[cdp.FnScheduler] {
+			if slices.Contains(st.Actions, "dynamodb:Scan") {
+				if len(st.Actions) != 1 {
+					t.Errorf("scheduler Scan statement actions = %v; want dynamodb:Scan alone", st.Actions)
+				}
+				scans = append(scans, st.Resources...)
+			}
+		}
+		if len(scans) != 1 || !strings.Contains(scans[0], tableID) || strings.Contains(scans[0], "index") || strings.Contains(scans[0], "*") {
+			t.Errorf("scheduler dynamodb:Scan on %v; want the table's ARN only (the fixture has rfm:)", scans)
+		}
+	})
 
 	t.Run("fold table items", func(t *testing.T) {
 		got := map[string]bool{}

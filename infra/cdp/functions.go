@@ -62,7 +62,8 @@ var specs = []spec{
 }
 
 // Dynamo actions of functions with table access: item reads and writes,
-// never Scan (no request path scans the table) and no table management.
+// never Scan (no request path scans the table; only the scheduler, and
+// only with rfm:, gets it, below) and no table management.
 var tableActions = []string{
 	"dynamodb:GetItem",
 	"dynamodb:BatchGetItem",
@@ -116,6 +117,17 @@ func (c *Cdp) functions(p *CdpProps, assetsOK bool) {
 			}
 		}
 		c.secretGrants(FnScheduler, refs)
+	}
+
+	// With rfm:, the scheduler refreshes the quintile thresholds from a
+	// sample of profiles read by a (parallel) Scan of the table: the one
+	// Scan any function may make, on the base table only.
+	if p.Config.RFM != nil {
+		c.Functions[FnScheduler].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ScanForRFMThresholds"),
+			Actions:   jsii.Strings("dynamodb:Scan"),
+			Resources: jsii.Strings(*c.Table.TableArn()),
+		}))
 	}
 
 	// The table's stream has two readers, outbox and fold. DynamoDB

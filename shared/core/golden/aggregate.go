@@ -9,7 +9,8 @@ import (
 )
 
 // Aggregate values in Profile.Aggregates: count, sum, min and max are
-// float64 (JSON numbers); first and last are RFC 3339 timestamps in UTC.
+// float64 (JSON numbers), counts and sums added in exact decimal
+// (money.go); first and last are RFC 3339 timestamps in UTC.
 
 // aggregate folds evs into p's aggregates and returns
 // "aggregates.<name>" for each aggregate that changed.
@@ -95,7 +96,7 @@ func combine(fn string, cur, v any) any {
 	case config.AggCount, config.AggSum:
 		x, _ := profile.ParseNumber(cur)
 		y, _ := profile.ParseNumber(v)
-		return x + y
+		return addExact(x, y)
 	case config.AggMin, config.AggMax:
 		x, okX := profile.ParseNumber(cur)
 		y, okY := profile.ParseNumber(v)
