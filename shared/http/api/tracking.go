@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/golden"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
 	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
@@ -264,7 +266,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 			}
 		}
 	}
-	ts, tsWarn, tsErr := eventTime(row, batchSentAt, received)
+	ts, tsWarns, tsErr := eventTime(row, batchSentAt, received)
 	if tsErr != nil {
 		errs = append(errs, *tsErr)
 	}
@@ -279,10 +281,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 	}
 
 	rec, ferrs := src.mapper.Map(row)
-	var warnings []mapping.FieldError
-	if tsWarn != nil {
-		warnings = append(warnings, *tsWarn)
-	}
+	warnings := tsWarns
 	for _, fe := range ferrs {
 		if fe.Fatal {
 			errs = append(errs, fe)
@@ -303,10 +302,19 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 	}
 	if src.src.Mapping.ObservedAt == nil || rec.ObservedAt.IsZero() {
 		rec.ObservedAt = ts
+	} else if at, w := clampFuture(rec.ObservedAt, received, fieldLabel(src.src.Mapping.ObservedAt, "observed_at")); w != nil {
+		rec.ObservedAt = at
+		warnings = append(warnings, *w)
 	}
 	rec.ReceivedAt = received
 	rec.Location = "api:" + typ
 	mapping.FillEventDefaults(&rec) // events of the source's own event mapping
+	for i := range rec.Events {
+		if at, w := clampFuture(rec.Events[i].Timestamp, received, "event.timestamp"); w != nil {
+			rec.Events[i].Timestamp = at
+			warnings = append(warnings, *w)
+		}
+	}
 	if ev, ok := a.event(row, typ, msgID, src.src.Name, ts); ok {
 		rec.Events = append(rec.Events, ev)
 	}
@@ -454,8 +462,11 @@ func parseTime(s string) (time.Time, bool) {
 // client's time (timestamp, else originalTimestamp) corrected for the
 // client's clock skew as receivedAt - (sentAt - originalTimestamp) when the
 // client says when it sent the message; received without a client time. An
-// unreadable sentAt only skips the correction (a warning).
-func eventTime(row map[string]any, batchSentAt string, received time.Time) (ts time.Time, warn, fail *mapping.FieldError) {
+// unreadable sentAt only skips the correction (a warning). A time more
+// than golden.MaxFutureSkew after received is clamped to received (a
+// warning): the write key is public, and a client clock must not date a
+// message in the future, where it would win survivorship for ever.
+func eventTime(row map[string]any, batchSentAt string, received time.Time) (ts time.Time, warns []mapping.FieldError, fail *mapping.FieldError) {
 	field := "timestamp"
 	v, ok := row[field]
 	if !ok || v == nil {
@@ -470,19 +481,42 @@ func eventTime(row map[string]any, batchSentAt string, received time.Time) (ts t
 	if !ok {
 		return time.Time{}, nil, &mapping.FieldError{Field: field, Reason: "not an ISO 8601 date-time", Fatal: true}
 	}
-	sentField := "sentAt"
+	ts = orig
 	sent, _ := row["sentAt"].(string)
 	if sent == "" {
 		sent = batchSentAt
 	}
-	if sent == "" {
-		return orig, nil, nil
+	if sent != "" {
+		if sentAt, ok := parseTime(sent); ok {
+			ts = received.Add(-sentAt.Sub(orig))
+		} else {
+			warns = append(warns, mapping.FieldError{Field: "sentAt", Reason: "not an ISO 8601 date-time; clock skew not corrected"})
+		}
 	}
-	sentAt, ok := parseTime(sent)
-	if !ok {
-		return orig, &mapping.FieldError{Field: sentField, Reason: "not an ISO 8601 date-time; clock skew not corrected"}, nil
+	if at, w := clampFuture(ts, received, field); w != nil {
+		ts = at
+		warns = append(warns, *w)
 	}
-	return received.Add(-sentAt.Sub(orig)), nil, nil
+	return ts, warns, nil
+}
+
+// clampFuture returns received and a warning on field when t is more than
+// golden.MaxFutureSkew after received, else t and nil.
+func clampFuture(t, received time.Time, field string) (time.Time, *mapping.FieldError) {
+	if !t.After(received.Add(golden.MaxFutureSkew)) {
+		return t, nil
+	}
+	return received, &mapping.FieldError{Field: field,
+		Reason: fmt.Sprintf("more than %v after the time received (client clock ahead); set to the time received", golden.MaxFutureSkew)}
+}
+
+// fieldLabel names a mapped field in warnings: its input field, else
+// target (a constant).
+func fieldLabel(f *config.Field, target string) string {
+	if f != nil && f.Field != "" {
+		return f.Field
+	}
+	return target
 }
 
 // aliasCandidates returns the identifiers previousId could be: mapped as an

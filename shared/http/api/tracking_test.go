@@ -713,3 +713,74 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Errorf("ingester got %d records; want %d", got, n)
 	}
 }
+
+func TestFutureTimestampClamped(t *testing.T) {
+	tests := []struct {
+		name     string
+		path     string
+		body     string
+		want     time.Time
+		wantWarn string // field of the expected warning, "" for none
+	}{
+		{name: "2099 timestamp", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2099-01-01T00:00:00Z"}`,
+			want: now, wantWarn: "timestamp"},
+		{name: "2099 originalTimestamp on identify", path: "/v1/identify",
+			body: `{"userId":"u1","traits":{"plan":"pro"},"originalTimestamp":"2099-01-01T00:00:00Z"}`,
+			want: now, wantWarn: "originalTimestamp"},
+		{name: "future after skew correction", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2099-01-01T00:00:00Z","sentAt":"2025-11-29T12:00:00Z"}`,
+			want: now, wantWarn: "timestamp"},
+		{name: "within the tolerance", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2025-11-29T12:04:00Z"}`,
+			want: now.Add(4 * time.Minute)},
+		{name: "ahead but corrected by sentAt", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2099-01-01T00:00:00Z","sentAt":"2099-01-01T00:00:01Z"}`,
+			want: now.Add(-time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			w := e.do(t, request{path: tt.path, body: tt.body, basic: writeKey})
+			if w.Code != http.StatusOK {
+				t.Fatalf("POST %s = %d %s; want 200", tt.path, w.Code, w.Body)
+			}
+			rec := e.ingester.records()[0]
+			if !rec.ObservedAt.Equal(tt.want) {
+				t.Errorf("observed_at = %v; want %v", rec.ObservedAt, tt.want)
+			}
+			for _, ev := range rec.Events {
+				if !ev.Timestamp.Equal(tt.want) {
+					t.Errorf("event timestamp = %v; want %v", ev.Timestamp, tt.want)
+				}
+			}
+			resp := decode[trackResp](t, w)
+			got := ""
+			for _, r := range resp.Warnings {
+				for _, fe := range r.Errors {
+					got = fe.Field
+				}
+			}
+			if got != tt.wantWarn {
+				t.Errorf("warning field = %q (%s); want %q", got, w.Body, tt.wantWarn)
+			}
+		})
+	}
+}
+
+func TestFutureMappedObservedAtClamped(t *testing.T) {
+	e := newEnv(t, func(c *config.Config, _ *api.Deps, _ *api.Options) {
+		c.Sources[0].Mapping.ObservedAt = &config.Field{Field: "traits.updated_at"}
+	})
+	w := e.do(t, request{path: "/v1/identify", basic: writeKey,
+		body: `{"userId":"u1","traits":{"plan":"pro","updated_at":"2099-01-01T00:00:00Z"}}`})
+	if w.Code != http.StatusOK {
+		t.Fatalf("POST = %d %s; want 200", w.Code, w.Body)
+	}
+	if rec := e.ingester.records()[0]; !rec.ObservedAt.Equal(now) {
+		t.Errorf("observed_at = %v; want the time received %v", rec.ObservedAt, now)
+	}
+	if !strings.Contains(w.Body.String(), `"field":"traits.updated_at"`) {
+		t.Errorf("body = %s; want a warning on traits.updated_at", w.Body)
+	}
+}
