@@ -280,7 +280,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		return p
 	}
 
-	rec, ferrs := src.mapper.Map(row)
+	rec, ferrs := src.mapper.Map(personRow(row, typ))
 	warnings := tsWarns
 	for _, fe := range ferrs {
 		if fe.Fatal {
@@ -323,6 +323,24 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, row, rec.Identifiers)
 	}
 	return p
+}
+
+// personRow returns the part of a message the source's mapping sees. A
+// group call's traits describe the group (a company's name, plan, billing
+// e-mail), not the person: until Aurum has accounts they are kept only on
+// the group event (properties.traits, next to groupId) and never mapped
+// to the person's identifiers or attributes. context.traits, the user's
+// own traits, are still mapped.
+func personRow(row map[string]any, typ string) map[string]any {
+	if typ != callGroup {
+		return row
+	}
+	if _, ok := row["traits"]; !ok {
+		return row
+	}
+	r := maps.Clone(row)
+	delete(r, "traits")
+	return r
 }
 
 // present reports whether row has a non-empty string or a number at key.

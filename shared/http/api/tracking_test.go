@@ -784,3 +784,41 @@ func TestFutureMappedObservedAtClamped(t *testing.T) {
 		t.Errorf("body = %s; want a warning on traits.updated_at", w.Body)
 	}
 }
+
+func TestGroupTraitsStayOffThePerson(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  envOption
+	}{
+		{name: "mapped traits fields", opt: func(*config.Config, *api.Deps, *api.Options) {}},
+		{name: "attributes_from traits", opt: func(c *config.Config, _ *api.Deps, _ *api.Options) {
+			c.Sources[0].Mapping.AttributesFrom = "traits"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.opt)
+			w := e.do(t, request{path: "/v1/group", basic: writeKey, body: `{"userId":"u1","groupId":"acme",` +
+				`"traits":{"name":"Acme","plan":"enterprise","first_name":"Acme","email":"billing@acme.example"},` +
+				`"context":{"traits":{"email":"ann@example.com"}}}`})
+			if w.Code != http.StatusOK {
+				t.Fatalf("POST /v1/group = %d %s; want 200", w.Code, w.Body)
+			}
+			rec := e.ingester.records()[0]
+			if len(rec.Attributes) != 0 {
+				t.Errorf("person attributes = %v; want none from group traits", rec.Attributes)
+			}
+			if hasID(rec.Identifiers, "email", "billing@acme.example") {
+				t.Errorf("identifiers = %v; want no identifier from group traits", rec.Identifiers)
+			}
+			if !hasID(rec.Identifiers, "email", "ann@example.com") || !hasID(rec.Identifiers, "customer_id", "u1") {
+				t.Errorf("identifiers = %v; want the person's userId and context.traits.email", rec.Identifiers)
+			}
+			ev := rec.Events[0]
+			traits, _ := ev.Properties["traits"].(map[string]any)
+			if ev.Properties["groupId"] != "acme" || traits["name"] != "Acme" {
+				t.Errorf("group event properties = %v; want groupId and the group's traits", ev.Properties)
+			}
+		})
+	}
+}
