@@ -132,7 +132,7 @@ func (a *API) tracking(call string) handlerFunc {
 			if err := decodeJSON(body, &row); err != nil {
 				return err
 			}
-			items = []prepared{a.prepare(0, row, call, "", src, received)}
+			items = []prepared{rejectInvalidUTF8(a.prepare(0, row, call, "", src, received), body)}
 		}
 		if err := a.resolveAliases(ctx, items); err != nil {
 			return err
@@ -153,6 +153,12 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 	}
 	if len(batch) > a.opts.MaxBatchMessages {
 		return nil, tooLarge(fmt.Sprintf("batch has %d messages; the limit is %d", len(batch), a.opts.MaxBatchMessages))
+	}
+	for k, raw := range top {
+		if field, bad := invalidUTF8(raw); bad && k != "batch" {
+			return nil, &apiError{kind: fault.ErrInvalid, code: "invalid", msg: "batch rejected",
+				details: []mapping.FieldError{utf8Error(strings.TrimSuffix(k+"."+field, "."))}}
+		}
 	}
 	var batchCtx map[string]any
 	if raw, ok := top["context"]; ok && string(raw) != "null" {
@@ -186,7 +192,7 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 			continue
 		}
 		mergeContext(row, batchCtx)
-		items[i] = a.prepare(i, row, typ, sentAt, src, received)
+		items[i] = rejectInvalidUTF8(a.prepare(i, row, typ, sentAt, src, received), raw)
 	}
 	return items, nil
 }

@@ -822,3 +822,43 @@ func TestGroupTraitsStayOffThePerson(t *testing.T) {
 		})
 	}
 }
+
+func TestInvalidUTF8IsAFieldError(t *testing.T) {
+	bad := "ann\xff@example.com"
+	tests := []struct {
+		name      string
+		path      string
+		body      string
+		wantCode  int
+		wantField string
+	}{
+		{name: "identify trait", path: "/v1/identify", wantCode: 400, wantField: "traits.email",
+			body: `{"userId":"u1","traits":{"email":"` + bad + `"}}`},
+		{name: "nested in an array", path: "/v1/track", wantCode: 400, wantField: "properties.items[1].sku",
+			body: `{"userId":"u1","event":"E","properties":{"items":[{"sku":"a"},{"sku":"` + "\xc3" + `"}]}}`},
+		{name: "a key", path: "/v1/track", wantCode: 400, wantField: "properties",
+			body: `{"userId":"u1","event":"E","properties":{"k` + "\xff" + `":1}}`},
+		{name: "batch item", path: "/v1/batch", wantCode: 200, wantField: "traits.email",
+			body: `{"batch":[{"type":"identify","userId":"u1","traits":{"email":"` + bad + `"}},{"type":"track","userId":"u2","event":"E"}]}`},
+		{name: "batch context", path: "/v1/batch", wantCode: 400, wantField: "context.page.title",
+			body: `{"batch":[{"type":"track","userId":"u2","event":"E"}],"context":{"page":{"title":"` + "\xfe" + `"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			w := e.do(t, request{path: tt.path, body: tt.body, basic: writeKey})
+			if w.Code != tt.wantCode {
+				t.Fatalf("POST %s = %d %s; want %d", tt.path, w.Code, w.Body, tt.wantCode)
+			}
+			want := `{"field":"` + tt.wantField + `","reason":"invalid UTF-8`
+			if !strings.Contains(w.Body.String(), want) {
+				t.Errorf("body = %s; want a field error %s…", w.Body, want)
+			}
+			for _, rec := range e.ingester.records() {
+				if hasID(rec.Identifiers, "email", "ann\uFFFD@example.com") {
+					t.Errorf("identifiers = %v; want no replaced e-mail", rec.Identifiers)
+				}
+			}
+		})
+	}
+}
