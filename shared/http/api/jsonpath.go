@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,7 +17,8 @@ import (
 // route refuses the same bytes: the tracking routes refuse them too.
 const reasonInvalidUTF8 = "invalid UTF-8"
 
-// utf8Frame is one open object or array while walking a JSON document.
+// utf8Frame is one open object or array while walking a JSON document
+// (walkJSON).
 type utf8Frame struct {
 	obj       bool
 	expectKey bool   // object: the next token is a key
@@ -33,17 +35,36 @@ func invalidUTF8(data []byte) (field string, found bool) {
 	if utf8.Valid(data) {
 		return "", false
 	}
+	return walkJSON(data, func(start, end int64) bool { return !utf8.Valid(data[start:end]) })
+}
+
+// pathAt returns the dotted path of the value of a JSON document that a
+// json.UnmarshalTypeError's Offset points at: encoding/json reports the
+// offset after the byte that ended the value (a number ends at the next
+// byte).
+func pathAt(data []byte, offset int64) string {
+	field, _ := walkJSON(data, func(_, end int64) bool { return end+1 >= offset })
+	return field
+}
+
+// walkJSON walks the tokens of a JSON document and returns the path of
+// the first token whose bytes data[start:end] stop reports, and true; at a
+// syntax error, the path reached and true; else "" and false.
+func walkJSON(data []byte, stop func(start, end int64) bool) (field string, found bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []utf8Frame
 	prev := int64(0)
 	for {
 		tok, err := dec.Token()
+		if err == io.EOF {
+			return "", false
+		}
 		if err != nil {
 			return utf8Path(stack), true
 		}
 		end := dec.InputOffset()
-		bad := !utf8.Valid(data[prev:end])
+		hit := stop(prev, end)
 		prev = end
 		var top *utf8Frame
 		if len(stack) > 0 {
@@ -57,7 +78,7 @@ func invalidUTF8(data []byte) (field string, found bool) {
 			continue
 		}
 		if top != nil && top.obj && top.expectKey {
-			if bad {
+			if hit {
 				return utf8Path(stack), true
 			}
 			top.key, _ = tok.(string)
@@ -67,7 +88,7 @@ func invalidUTF8(data []byte) (field string, found bool) {
 		if top != nil && !top.obj {
 			top.cur, top.next = top.next, top.next+1
 		}
-		if bad {
+		if hit {
 			return utf8Path(stack), true
 		}
 		switch tok {

@@ -179,7 +179,11 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 		}
 		var row map[string]any
 		if err := json.Unmarshal(raw, &row); err != nil || row == nil {
-			items[i] = rejected(i, "", "invalid", mapping.FieldError{Reason: "message must be a JSON object", Fatal: true})
+			fe := mapping.FieldError{Reason: "message must be a JSON object", Fatal: true}
+			if field, ok := numberOutOfRange(raw, err); ok {
+				fe = mapping.FieldError{Field: field, Reason: reasonNumberRange, Fatal: true}
+			}
+			items[i] = rejected(i, "", "invalid", fe)
 			continue
 		}
 		typ, _ := row["type"].(string)
@@ -775,9 +779,26 @@ func decodeJSON(data []byte, v any) error {
 		line, col := position(data, se.Offset-1)
 		return invalid(fmt.Sprintf("invalid JSON at line %d, column %d: %s", line, col, se.Error()))
 	case errors.As(err, &te):
+		if field, ok := numberOutOfRange(data, err); ok {
+			return invalid(strings.TrimPrefix(field+": ", ": ") + reasonNumberRange)
+		}
 		return invalid("body must be a JSON object")
 	}
 	return invalid("invalid JSON")
+}
+
+// reasonNumberRange is the error of a JSON number a float64 cannot hold
+// (1e400): encoding/json reports it as a type error.
+const reasonNumberRange = "number out of range"
+
+// numberOutOfRange reports whether err, from decoding data, is a number
+// out of float64's range, and the path of that number.
+func numberOutOfRange(data []byte, err error) (field string, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || !strings.HasPrefix(te.Value, "number") {
+		return "", false
+	}
+	return pathAt(data, te.Offset), true
 }
 
 // position converts a 0-based byte offset into a 1-based line and column.

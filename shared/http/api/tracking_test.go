@@ -199,7 +199,11 @@ func TestTrackingErrors(t *testing.T) {
 		{name: "read key is no write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"}`, basic: readKey},
 			want: 403, wantCode: "forbidden"},
 		{name: "bearer is no write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"}`, bearer: writeKey},
-			want: 401, wantCode: "unauthorized"},
+			want: 401, wantCode: "unauthorized", wantMsg: "not as a Bearer token"},
+		{name: "number out of range", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E","properties":{"n":1e400}}`, basic: writeKey},
+			want: 400, wantCode: "invalid", wantMsg: "properties.n: number out of range"},
+		{name: "number out of range in an array", rq: request{path: "/v1/identify", body: `{"userId":"u1","traits":{"l":[1,-1e999]}}`, basic: writeKey},
+			want: 400, wantCode: "invalid", wantMsg: "traits.l[1]: number out of range"},
 		{name: "bad JSON", rq: request{path: "/v1/track", body: "{\"userId\":\"u1\",\n \"event\": }", basic: writeKey},
 			want: 400, wantCode: "invalid", wantMsg: "line 2, column 11"},
 		{name: "trailing garbage", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"} x`, basic: writeKey},
@@ -860,5 +864,21 @@ func TestInvalidUTF8IsAFieldError(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestBatchItemNumberOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	w := e.do(t, request{path: "/v1/batch", basic: writeKey,
+		body: `{"batch":[{"type":"track","userId":"u1","event":"E","properties":{"revenue":1e400}},{"type":"track","userId":"u2","event":"E"}]}`})
+	if w.Code != http.StatusOK {
+		t.Fatalf("POST /v1/batch = %d %s; want 200", w.Code, w.Body)
+	}
+	resp := decode[trackResp](t, w)
+	if len(resp.Rejected) != 1 || len(resp.Rejected[0].Errors) != 1 {
+		t.Fatalf("rejected = %+v; want one item with one error", resp.Rejected)
+	}
+	if fe := resp.Rejected[0].Errors[0]; fe.Field != "properties.revenue" || fe.Reason != "number out of range" {
+		t.Errorf("error = %+v; want properties.revenue: number out of range", fe)
 	}
 }
