@@ -290,8 +290,9 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		return p
 	}
 
-	rec, ferrs := src.mapper.Map(personRow(row, typ))
-	warnings := tsWarns
+	mapped, traitWarns := src.traits.apply(personRow(row, typ))
+	rec, ferrs := src.mapper.Map(mapped)
+	warnings := append(tsWarns, traitWarns...)
 	for _, fe := range ferrs {
 		if fe.Fatal {
 			errs = append(errs, fe)
@@ -330,7 +331,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 	}
 	p := prepared{index: index, rec: rec, warnings: warnings, row: row, errs: warnings}
 	if typ == callAlias {
-		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, row, rec.Identifiers)
+		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, mapped, rec.Identifiers)
 	}
 	return p
 }

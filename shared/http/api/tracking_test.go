@@ -882,3 +882,34 @@ func TestBatchItemNumberOutOfRange(t *testing.T) {
 		t.Errorf("error = %+v; want properties.revenue: number out of range", fe)
 	}
 }
+
+func TestAllowedTraits(t *testing.T) {
+	e := newEnv(t, func(c *config.Config, _ *api.Deps, _ *api.Options) {
+		c.Sources[0].AllowedTraits = []string{"email", "first_name"}
+		c.Sources[0].Mapping.AttributesFrom = "traits"
+	})
+	w := e.do(t, request{path: "/v1/identify", basic: writeKey, body: `{"userId":"u1",` +
+		`"traits":{"email":"ann@example.com","first_name":"Ann","plan":"enterprise","is_admin":true},` +
+		`"context":{"traits":{"phone":"+447911123456","first_name":"Ann"}}}`})
+	if w.Code != http.StatusOK {
+		t.Fatalf("POST /v1/identify = %d %s; want 200", w.Code, w.Body)
+	}
+	rec := e.ingester.records()[0]
+	if _, ok := rec.Attributes["plan"]; ok {
+		t.Errorf("attributes = %v; want no plan (not an allowed trait)", rec.Attributes)
+	}
+	if _, ok := rec.Attributes["is_admin"]; ok {
+		t.Errorf("attributes = %v; want no is_admin (not an allowed trait)", rec.Attributes)
+	}
+	if rec.Attributes["first_name"] != "Ann" || !hasID(rec.Identifiers, "email", "ann@example.com") {
+		t.Errorf("record = %v %v; want the allowed traits first_name and email", rec.Attributes, rec.Identifiers)
+	}
+	if hasID(rec.Identifiers, "phone", "+447911123456") {
+		t.Errorf("identifiers = %v; want no phone from context.traits (not allowed)", rec.Identifiers)
+	}
+	for _, f := range []string{"traits.plan", "traits.is_admin", "context.traits.phone"} {
+		if !strings.Contains(w.Body.String(), `{"field":"`+f+`","reason":"not in the source's allowed_traits; dropped"}`) {
+			t.Errorf("body = %s; want a warning on %s", w.Body, f)
+		}
+	}
+}
