@@ -195,6 +195,12 @@ type Source struct {
 	// WriteKeys authenticate api sources (HTTP Basic username). Only
 	// references to secrets or their SHA-256 hashes appear here.
 	WriteKeys []SecretRef `yaml:"write_keys,omitempty" json:"write_keys,omitempty"`
+	// AllowedTraits, for api sources, lists the trait names (keys of
+	// traits and context.traits) a message may set; other traits are
+	// dropped before mapping, with a warning. Write keys ship in web pages,
+	// so anyone can send any trait with them: list the traits the site
+	// really sets. Empty: every trait is mapped.
+	AllowedTraits []string `yaml:"allowed_traits,omitempty" json:"allowed_traits,omitempty"`
 	// Bus selects, for bus sources, the EventBridge events ingested
 	// (by source and detail-type). Default: events whose source is this
 	// source's name.

@@ -282,6 +282,7 @@ func (v *validator) source(p string, src *Source, seen map[string]string) {
 	for j := range src.WriteKeys {
 		v.secretRef(indexPath(p+".write_keys", j), &src.WriteKeys[j])
 	}
+	v.allowedTraits(p, src)
 	v.webhookSource(p, src)
 	v.pullSource(p, src)
 

@@ -142,6 +142,27 @@ func TestValidateRules(t *testing.T) {
 			"9:9: sources[0].write_keys[0]: has none; expected exactly one of env, ssm, secrets_manager, sha256",
 			"10:9: sources[0].write_keys[1]: has env and ssm; expected exactly one of env, ssm, secrets_manager, sha256",
 		}},
+		// allowed traits
+		{"allowed traits", func(*testing.T) string {
+			return apiSource + "    write_keys: [{env: KEY}]\n    allowed_traits: [email, first_name]\n" +
+				"    mapping:\n      identifiers: [{type: email, field: traits.email}]\n      attributes: {first_name: {field: context.traits.first_name}}\n"
+		}, nil},
+		{"allowed traits malformed", func(*testing.T) string {
+			return apiSource + "    write_keys: [{env: KEY}]\n    allowed_traits: [email, \"\", address.city, email]\n"
+		}, []string{
+			`9:29: sources[0].allowed_traits[1]: empty trait name`,
+			`9:33: sources[0].allowed_traits[2]: "address.city" must be a top-level trait name (no dots or spaces)`,
+			`9:47: sources[0].allowed_traits[3]: "email" is listed twice`,
+		}},
+		{"allowed traits drop a mapped trait", func(*testing.T) string {
+			return apiSource + "    write_keys: [{env: KEY}]\n    allowed_traits: [email]\n" +
+				"    mapping:\n      identifiers: [{type: email, field: traits.email}]\n      attributes: {plan: {field: traits.plan, fallback: [context.traits.tier]}}\n"
+		}, []string{
+			`12:34: sources[0].mapping.attributes.plan.field: maps trait "plan", which allowed_traits does not list: it could never be set`,
+			`12:34: sources[0].mapping.attributes.plan.field: maps trait "tier", which allowed_traits does not list: it could never be set`,
+		}},
+		{"allowed traits on a file source", func(*testing.T) string { return base + "    allowed_traits: [email]\n" },
+			[]string{"9:21: sources[0].allowed_traits: applies only to api sources"}},
 		{"write key malformed", func(*testing.T) string {
 			return apiSource + "    write_keys:\n      - env: AURUM-KEY\n      - sha256: ABCDEF\n"
 		}, []string{

@@ -7,7 +7,10 @@
 // (Record.ObservedAt), never when they arrived, so late or out-of-order
 // data does not overwrite newer values; ties go to the higher-priority
 // source, then to the greater record key, so the result does not depend
-// on arrival order.
+// on arrival order. A client clock cannot outrank the server's: an
+// ObservedAt more than MaxFutureSkew after the record's ReceivedAt counts
+// as ReceivedAt (see ObservedAt), so a record dated 2099 does not win for
+// ever.
 //
 // Aggregates declared in config (count, sum, min, max, first, last of
 // events) are kept in Profile.Aggregates and combine when profiles merge.
@@ -33,6 +36,24 @@ const DefaultMaxTally = 8
 
 // MaxUnion bounds the elements of a union attribute.
 const MaxUnion = 100
+
+// MaxFutureSkew is how far after its ReceivedAt a record's ObservedAt may
+// lie (clocks of clients and source systems drift a little); later times
+// are taken as ReceivedAt. The tracking API clamps client timestamps with
+// the same tolerance.
+const MaxFutureSkew = 5 * time.Minute
+
+// ObservedAt returns the time survivorship compares for rec: its
+// ObservedAt in UTC, or its ReceivedAt when ObservedAt is more than
+// MaxFutureSkew after it (a clock ahead, or a forged date). Records
+// without a ReceivedAt keep their ObservedAt.
+func ObservedAt(rec profile.Record) time.Time {
+	at := rec.ObservedAt.UTC()
+	if !rec.ReceivedAt.IsZero() && at.After(rec.ReceivedAt.Add(MaxFutureSkew)) {
+		return rec.ReceivedAt.UTC()
+	}
+	return at
+}
 
 // Rules decides survivorship and computes aggregates. The zero value
 // (plus SourcePriority) keeps the most recent value of every attribute.
@@ -113,9 +134,10 @@ func (r Rules) Apply(p *profile.Profile, rec profile.Record) (changed []string) 
 	if p.Sources == nil {
 		p.Sources = map[string]int{}
 	}
+	observed := ObservedAt(rec)
 	for _, name := range sortedKeys(rec.Attributes) {
 		v := rec.Attributes[name]
-		cand := profile.Attribute{Value: v, Source: rec.Source, RecordID: rec.ID, ObservedAt: rec.ObservedAt.UTC()}
+		cand := profile.Attribute{Value: v, Source: rec.Source, RecordID: rec.ID, ObservedAt: observed}
 		var tally []profile.Tally
 		if r.Strategy(name) == config.SurviveMostFrequent {
 			tally = []profile.Tally{{Count: 1, Last: cand}}

@@ -203,3 +203,35 @@ func TestAggregates(t *testing.T) {
 		}
 	})
 }
+
+func TestClientClockCannotOutrankServer(t *testing.T) {
+	received := day(1)
+	tests := []struct {
+		name     string
+		observed time.Time
+		wantWin  bool // the later record (observed at received) wins
+	}{
+		{name: "observed in 2099", observed: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), wantWin: true},
+		{name: "observed just past the tolerance", observed: received.Add(golden.MaxFutureSkew + time.Second), wantWin: true},
+		{name: "observed within the tolerance", observed: received.Add(golden.MaxFutureSkew), wantWin: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := golden.Rules{}
+			var p profile.Profile
+			forged := rec("web", "forged", tt.observed, map[string]any{"plan": "free"})
+			forged.ReceivedAt = received
+			honest := rec("crm", "honest", day(1).Add(time.Minute), map[string]any{"plan": "pro"})
+			honest.ReceivedAt = day(1).Add(time.Minute)
+			r.Apply(&p, forged)
+			r.Apply(&p, honest)
+			got := p.Attributes["plan"]
+			if won := got.Value == "pro"; won != tt.wantWin {
+				t.Errorf("plan = %v (observed_at %v); want the honest record to win: %v", got.Value, got.ObservedAt, tt.wantWin)
+			}
+			if got.ObservedAt.After(day(1).Add(golden.MaxFutureSkew + time.Minute)) {
+				t.Errorf("plan observed_at = %v; want at most received + %v", got.ObservedAt, golden.MaxFutureSkew)
+			}
+		})
+	}
+}

@@ -69,6 +69,11 @@ func (p *Pipeline) build(ctx context.Context, v *view, d *draft, group []profile
 	c.countLinks(d.stats)
 	dropped := p.applyRecord(d)
 	d.ch.Claims = claims(links, owners, dropped, group, d.surv.ID)
+	lookups, err := p.lookupClaims(ctx, v, d.rec, dropped, d.surv.ID)
+	if err != nil {
+		return err
+	}
+	d.ch.Claims = append(d.ch.Claims, lookups...)
 	if err := p.indexRecord(d, keys); err != nil {
 		return err
 	}
@@ -362,6 +367,40 @@ func claims(links []identity.Link, owners map[profile.Identifier]store.Owner, dr
 		}
 	}
 	return out
+}
+
+// lookupClaims returns the claims of the record's identifiers that no
+// rule links on, for profile surv: they are claimed only so that look-ups
+// by identifier (GET /v1/profiles?identifier=) find the profile, and never
+// link records (change reads the owners of links only; the append path
+// takes records whose identifiers all link). One that another profile
+// claimed first stays with that profile; dropped ones (over their type's
+// cap) are not claimed.
+func (p *Pipeline) lookupClaims(ctx context.Context, v *view, rec profile.Record, dropped map[profile.Identifier]bool, surv string) ([]store.Claim, error) {
+	linked := map[profile.Identifier]bool{}
+	for _, l := range p.resolver.Links(rec) {
+		linked[l.Identifier] = true
+	}
+	var ids []profile.Identifier
+	for _, id := range rec.Identifiers {
+		if !linked[id] && !dropped[id] {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	owners, err := v.owners(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Claim
+	for _, id := range ids {
+		if _, claimed := owners[id]; !claimed {
+			out = append(out, store.Claim{Identifier: id, ProfileID: surv})
+		}
+	}
+	return out, nil
 }
 
 // indexRecord adds the record's index entries: the block index under each

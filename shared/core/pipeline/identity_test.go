@@ -210,3 +210,47 @@ func TestStreamingMaxPerProfileAndLedger(t *testing.T) {
 		t.Errorf("merges counted = %d; want 1", counted)
 	}
 }
+
+// TestNonRuleIdentifiersIndexedForLookup: an identifier type no rule links
+// on is claimed (so GET /v1/profiles?identifier= finds it) but links
+// nobody: a second profile holding the same value stays apart.
+func TestNonRuleIdentifiersIndexedForLookup(t *testing.T) {
+	cfg := *testConfig
+	cfg.Identifiers = append(slices.Clone(testConfig.Identifiers), config.IdentifierType{Name: "stripe_customer_id", Normalizer: "id"})
+	cfg.Identity.Rules = []config.MatchRule{
+		{Name: "same-customer", Kind: "exact", Identifiers: []string{"customer_id"}},
+		{Name: "same-email", Kind: "exact", Identifiers: []string{"email"}},
+	}
+	st := openStore(t)
+	p := pipeline.New(pipeline.ConfigOf(&cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	ctx := context.Background()
+	ingest(t, p, rec("crm", "1", t0, "customer_id:C1", "stripe_customer_id:cus_123"))
+	ingest(t, p, rec("crm", "2", t0.Add(time.Hour), "customer_id:C2", "stripe_customer_id:cus_123"))
+	ingest(t, p, rec("crm", "3", t0.Add(2*time.Hour), "stripe_customer_id:cus_456"))
+
+	stripe := func(v string) profile.Identifier { return profile.Identifier{Type: "stripe_customer_id", Value: v} }
+	ids := []profile.Identifier{
+		{Type: "customer_id", Value: "C1"}, {Type: "customer_id", Value: "C2"}, stripe("cus_123"), stripe("cus_456"),
+	}
+	owners, err := st.Owners(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := owners[ids[0]].ProfileID, owners[ids[1]].ProfileID
+	if c1 == "" || c2 == "" || c1 == c2 {
+		t.Fatalf("customers C1, C2 in profiles %q, %q; want two profiles (no rule links on stripe_customer_id)", c1, c2)
+	}
+	if got := owners[stripe("cus_123")].ProfileID; got != c1 {
+		t.Errorf("owner of stripe_customer_id:cus_123 = %q; want the first holder %q", got, c1)
+	}
+	if got := owners[stripe("cus_456")].ProfileID; got == "" || got == c1 || got == c2 {
+		t.Errorf("owner of stripe_customer_id:cus_456 = %q; want its own profile", got)
+	}
+	pr, err := st.Profile(ctx, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.HasIdentifier(stripe("cus_123")) {
+		t.Errorf("profile C2 identifiers = %v; want it to hold stripe_customer_id:cus_123 too", pr.Identifiers)
+	}
+}

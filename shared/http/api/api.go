@@ -205,6 +205,7 @@ type rowMapper interface {
 type apiSource struct {
 	src    config.Source
 	mapper rowMapper
+	traits traitFilter
 }
 
 // API serves Aurum's HTTP API. It is safe for concurrent use.
@@ -262,7 +263,7 @@ func New(sources []config.Source, idents []config.IdentifierType, deps Deps, opt
 		if err != nil {
 			return nil, fmt.Errorf("api: source %s: %w", s.Name, err)
 		}
-		a.sources[s.Name] = &apiSource{src: s, mapper: m}
+		a.sources[s.Name] = &apiSource{src: s, mapper: m, traits: newTraitFilter(s.AllowedTraits)}
 		for i, ref := range s.WriteKeys {
 			if err := a.writeKeys.add(ref, s.Name); err != nil {
 				a.log.Warn("write key ignored", "source", s.Name, "key", i, "reason", err.Error())

@@ -225,6 +225,11 @@ func (a *API) authorizeWrite(ctx context.Context, r *http.Request, bodyKey strin
 		key = bodyKey
 	}
 	if key == "" {
+		if _, ok := bearer(r); ok {
+			// Segment's SDKs send the write key as the Basic username; a
+			// Bearer token is an OAuth access token there, never the key.
+			return nil, unauthorized("write key sent as a Bearer token: send it as the HTTP Basic username (empty password) or as writeKey in the body, not as a Bearer token")
+		}
 		return nil, unauthorized("missing write key: send it as the HTTP Basic username or as writeKey in the body")
 	}
 	name, ok, err := a.writeKeys.match(ctx, key)

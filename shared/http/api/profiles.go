@@ -1,11 +1,15 @@
 package api
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/aurum-cdp/aurum/shared/core/normalize"
 	"github.com/aurum-cdp/aurum/shared/http/httperr"
@@ -127,18 +131,55 @@ func (a *API) profileEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundAs(err, "no such profile", "api: read profile")
 	}
-	evs, next, err := a.deps.Profiles.Events(r.Context(), p.ID, limit, q.Get("cursor"))
+	cursor, err := openCursor(q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	evs, next, err := a.deps.Profiles.Events(r.Context(), p.ID, limit, cursor)
 	if err != nil {
 		if errors.Is(err, fault.ErrInvalid) {
-			return invalid("cursor: invalid")
+			return invalid("invalid cursor")
 		}
 		return fmt.Errorf("api: read events: %w", err)
 	}
 	if evs == nil {
 		evs = []profile.Event{}
 	}
-	httperr.JSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: next})
+	httperr.JSON(w, http.StatusOK, eventsPage{ProfileID: p.ID, Events: evs, NextCursor: sealCursor(next)})
 	return nil
+}
+
+// cursorTagLen is the length of the check tag of an events cursor.
+const cursorTagLen = 12
+
+// sealCursor returns the cursor the API hands out for a store cursor: the
+// store's, a dot and a check tag. Stores accept many strings as cursors
+// (the embedded store reads any long enough base64 as a position), so
+// without the tag a mistyped or truncated cursor silently returned the
+// first page; with it, any cursor the API did not hand out is a 400.
+func sealCursor(storeCursor string) string {
+	if storeCursor == "" {
+		return ""
+	}
+	return storeCursor + "." + cursorTag(storeCursor)
+}
+
+// openCursor returns the store cursor of an API cursor ("" for none), or
+// a 400 "invalid cursor".
+func openCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	i := strings.LastIndexByte(c, '.')
+	if i <= 0 || subtle.ConstantTimeCompare([]byte(c[i+1:]), []byte(cursorTag(c[:i]))) != 1 {
+		return "", invalid("invalid cursor")
+	}
+	return c[:i], nil
+}
+
+func cursorTag(storeCursor string) string {
+	h := sha256.Sum256([]byte("aurum events cursor\x00" + storeCursor))
+	return hex.EncodeToString(h[:])[:cursorTagLen]
 }
 
 func pathID(r *http.Request) (string, error) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/golden"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
 	"github.com/aurum-cdp/aurum/shared/http/httperr"
 	"github.com/aurum-cdp/aurum/shared/model/fault"
@@ -130,7 +132,7 @@ func (a *API) tracking(call string) handlerFunc {
 			if err := decodeJSON(body, &row); err != nil {
 				return err
 			}
-			items = []prepared{a.prepare(0, row, call, "", src, received)}
+			items = []prepared{rejectInvalidUTF8(a.prepare(0, row, call, "", src, received), body)}
 		}
 		if err := a.resolveAliases(ctx, items); err != nil {
 			return err
@@ -152,6 +154,12 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 	if len(batch) > a.opts.MaxBatchMessages {
 		return nil, tooLarge(fmt.Sprintf("batch has %d messages; the limit is %d", len(batch), a.opts.MaxBatchMessages))
 	}
+	for k, raw := range top {
+		if field, bad := invalidUTF8(raw); bad && k != "batch" {
+			return nil, &apiError{kind: fault.ErrInvalid, code: "invalid", msg: "batch rejected",
+				details: []mapping.FieldError{utf8Error(strings.TrimSuffix(k+"."+field, "."))}}
+		}
+	}
 	var batchCtx map[string]any
 	if raw, ok := top["context"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &batchCtx); err != nil {
@@ -171,7 +179,11 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 		}
 		var row map[string]any
 		if err := json.Unmarshal(raw, &row); err != nil || row == nil {
-			items[i] = rejected(i, "", "invalid", mapping.FieldError{Reason: "message must be a JSON object", Fatal: true})
+			fe := mapping.FieldError{Reason: "message must be a JSON object", Fatal: true}
+			if field, ok := numberOutOfRange(raw, err); ok {
+				fe = mapping.FieldError{Field: field, Reason: reasonNumberRange, Fatal: true}
+			}
+			items[i] = rejected(i, "", "invalid", fe)
 			continue
 		}
 		typ, _ := row["type"].(string)
@@ -184,7 +196,7 @@ func (a *API) prepareBatch(top map[string]json.RawMessage, src *apiSource, recei
 			continue
 		}
 		mergeContext(row, batchCtx)
-		items[i] = a.prepare(i, row, typ, sentAt, src, received)
+		items[i] = rejectInvalidUTF8(a.prepare(i, row, typ, sentAt, src, received), raw)
 	}
 	return items, nil
 }
@@ -264,7 +276,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 			}
 		}
 	}
-	ts, tsWarn, tsErr := eventTime(row, batchSentAt, received)
+	ts, tsWarns, tsErr := eventTime(row, batchSentAt, received)
 	if tsErr != nil {
 		errs = append(errs, *tsErr)
 	}
@@ -278,11 +290,9 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		return p
 	}
 
-	rec, ferrs := src.mapper.Map(row)
-	var warnings []mapping.FieldError
-	if tsWarn != nil {
-		warnings = append(warnings, *tsWarn)
-	}
+	mapped, traitWarns := src.traits.apply(personRow(row, typ))
+	rec, ferrs := src.mapper.Map(mapped)
+	warnings := append(tsWarns, traitWarns...)
 	for _, fe := range ferrs {
 		if fe.Fatal {
 			errs = append(errs, fe)
@@ -303,18 +313,45 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 	}
 	if src.src.Mapping.ObservedAt == nil || rec.ObservedAt.IsZero() {
 		rec.ObservedAt = ts
+	} else if at, w := clampFuture(rec.ObservedAt, received, fieldLabel(src.src.Mapping.ObservedAt, "observed_at")); w != nil {
+		rec.ObservedAt = at
+		warnings = append(warnings, *w)
 	}
 	rec.ReceivedAt = received
 	rec.Location = "api:" + typ
 	mapping.FillEventDefaults(&rec) // events of the source's own event mapping
+	for i := range rec.Events {
+		if at, w := clampFuture(rec.Events[i].Timestamp, received, "event.timestamp"); w != nil {
+			rec.Events[i].Timestamp = at
+			warnings = append(warnings, *w)
+		}
+	}
 	if ev, ok := a.event(row, typ, msgID, src.src.Name, ts); ok {
 		rec.Events = append(rec.Events, ev)
 	}
 	p := prepared{index: index, rec: rec, warnings: warnings, row: row, errs: warnings}
 	if typ == callAlias {
-		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, row, rec.Identifiers)
+		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, mapped, rec.Identifiers)
 	}
 	return p
+}
+
+// personRow returns the part of a message the source's mapping sees. A
+// group call's traits describe the group (a company's name, plan, billing
+// e-mail), not the person: until Aurum has accounts they are kept only on
+// the group event (properties.traits, next to groupId) and never mapped
+// to the person's identifiers or attributes. context.traits, the user's
+// own traits, are still mapped.
+func personRow(row map[string]any, typ string) map[string]any {
+	if typ != callGroup {
+		return row
+	}
+	if _, ok := row["traits"]; !ok {
+		return row
+	}
+	r := maps.Clone(row)
+	delete(r, "traits")
+	return r
 }
 
 // present reports whether row has a non-empty string or a number at key.
@@ -454,8 +491,11 @@ func parseTime(s string) (time.Time, bool) {
 // client's time (timestamp, else originalTimestamp) corrected for the
 // client's clock skew as receivedAt - (sentAt - originalTimestamp) when the
 // client says when it sent the message; received without a client time. An
-// unreadable sentAt only skips the correction (a warning).
-func eventTime(row map[string]any, batchSentAt string, received time.Time) (ts time.Time, warn, fail *mapping.FieldError) {
+// unreadable sentAt only skips the correction (a warning). A time more
+// than golden.MaxFutureSkew after received is clamped to received (a
+// warning): the write key is public, and a client clock must not date a
+// message in the future, where it would win survivorship for ever.
+func eventTime(row map[string]any, batchSentAt string, received time.Time) (ts time.Time, warns []mapping.FieldError, fail *mapping.FieldError) {
 	field := "timestamp"
 	v, ok := row[field]
 	if !ok || v == nil {
@@ -470,19 +510,42 @@ func eventTime(row map[string]any, batchSentAt string, received time.Time) (ts t
 	if !ok {
 		return time.Time{}, nil, &mapping.FieldError{Field: field, Reason: "not an ISO 8601 date-time", Fatal: true}
 	}
-	sentField := "sentAt"
+	ts = orig
 	sent, _ := row["sentAt"].(string)
 	if sent == "" {
 		sent = batchSentAt
 	}
-	if sent == "" {
-		return orig, nil, nil
+	if sent != "" {
+		if sentAt, ok := parseTime(sent); ok {
+			ts = received.Add(-sentAt.Sub(orig))
+		} else {
+			warns = append(warns, mapping.FieldError{Field: "sentAt", Reason: "not an ISO 8601 date-time; clock skew not corrected"})
+		}
 	}
-	sentAt, ok := parseTime(sent)
-	if !ok {
-		return orig, &mapping.FieldError{Field: sentField, Reason: "not an ISO 8601 date-time; clock skew not corrected"}, nil
+	if at, w := clampFuture(ts, received, field); w != nil {
+		ts = at
+		warns = append(warns, *w)
 	}
-	return received.Add(-sentAt.Sub(orig)), nil, nil
+	return ts, warns, nil
+}
+
+// clampFuture returns received and a warning on field when t is more than
+// golden.MaxFutureSkew after received, else t and nil.
+func clampFuture(t, received time.Time, field string) (time.Time, *mapping.FieldError) {
+	if !t.After(received.Add(golden.MaxFutureSkew)) {
+		return t, nil
+	}
+	return received, &mapping.FieldError{Field: field,
+		Reason: fmt.Sprintf("more than %v after the time received (client clock ahead); set to the time received", golden.MaxFutureSkew)}
+}
+
+// fieldLabel names a mapped field in warnings: its input field, else
+// target (a constant).
+func fieldLabel(f *config.Field, target string) string {
+	if f != nil && f.Field != "" {
+		return f.Field
+	}
+	return target
 }
 
 // aliasCandidates returns the identifiers previousId could be: mapped as an
@@ -717,9 +780,26 @@ func decodeJSON(data []byte, v any) error {
 		line, col := position(data, se.Offset-1)
 		return invalid(fmt.Sprintf("invalid JSON at line %d, column %d: %s", line, col, se.Error()))
 	case errors.As(err, &te):
+		if field, ok := numberOutOfRange(data, err); ok {
+			return invalid(strings.TrimPrefix(field+": ", ": ") + reasonNumberRange)
+		}
 		return invalid("body must be a JSON object")
 	}
 	return invalid("invalid JSON")
+}
+
+// reasonNumberRange is the error of a JSON number a float64 cannot hold
+// (1e400): encoding/json reports it as a type error.
+const reasonNumberRange = "number out of range"
+
+// numberOutOfRange reports whether err, from decoding data, is a number
+// out of float64's range, and the path of that number.
+func numberOutOfRange(data []byte, err error) (field string, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || !strings.HasPrefix(te.Value, "number") {
+		return "", false
+	}
+	return pathAt(data, te.Offset), true
 }
 
 // position converts a 0-based byte offset into a 1-based line and column.

@@ -199,7 +199,11 @@ func TestTrackingErrors(t *testing.T) {
 		{name: "read key is no write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"}`, basic: readKey},
 			want: 403, wantCode: "forbidden"},
 		{name: "bearer is no write key", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"}`, bearer: writeKey},
-			want: 401, wantCode: "unauthorized"},
+			want: 401, wantCode: "unauthorized", wantMsg: "not as a Bearer token"},
+		{name: "number out of range", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E","properties":{"n":1e400}}`, basic: writeKey},
+			want: 400, wantCode: "invalid", wantMsg: "properties.n: number out of range"},
+		{name: "number out of range in an array", rq: request{path: "/v1/identify", body: `{"userId":"u1","traits":{"l":[1,-1e999]}}`, basic: writeKey},
+			want: 400, wantCode: "invalid", wantMsg: "traits.l[1]: number out of range"},
 		{name: "bad JSON", rq: request{path: "/v1/track", body: "{\"userId\":\"u1\",\n \"event\": }", basic: writeKey},
 			want: 400, wantCode: "invalid", wantMsg: "line 2, column 11"},
 		{name: "trailing garbage", rq: request{path: "/v1/track", body: `{"userId":"u1","event":"E"} x`, basic: writeKey},
@@ -711,5 +715,201 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	if got := len(e.ingester.records()); got != n {
 		t.Errorf("ingester got %d records; want %d", got, n)
+	}
+}
+
+func TestFutureTimestampClamped(t *testing.T) {
+	tests := []struct {
+		name     string
+		path     string
+		body     string
+		want     time.Time
+		wantWarn string // field of the expected warning, "" for none
+	}{
+		{name: "2099 timestamp", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2099-01-01T00:00:00Z"}`,
+			want: now, wantWarn: "timestamp"},
+		{name: "2099 originalTimestamp on identify", path: "/v1/identify",
+			body: `{"userId":"u1","traits":{"plan":"pro"},"originalTimestamp":"2099-01-01T00:00:00Z"}`,
+			want: now, wantWarn: "originalTimestamp"},
+		{name: "future after skew correction", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2099-01-01T00:00:00Z","sentAt":"2025-11-29T12:00:00Z"}`,
+			want: now, wantWarn: "timestamp"},
+		{name: "within the tolerance", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2025-11-29T12:04:00Z"}`,
+			want: now.Add(4 * time.Minute)},
+		{name: "ahead but corrected by sentAt", path: "/v1/track",
+			body: `{"userId":"u1","event":"E","timestamp":"2099-01-01T00:00:00Z","sentAt":"2099-01-01T00:00:01Z"}`,
+			want: now.Add(-time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			w := e.do(t, request{path: tt.path, body: tt.body, basic: writeKey})
+			if w.Code != http.StatusOK {
+				t.Fatalf("POST %s = %d %s; want 200", tt.path, w.Code, w.Body)
+			}
+			rec := e.ingester.records()[0]
+			if !rec.ObservedAt.Equal(tt.want) {
+				t.Errorf("observed_at = %v; want %v", rec.ObservedAt, tt.want)
+			}
+			for _, ev := range rec.Events {
+				if !ev.Timestamp.Equal(tt.want) {
+					t.Errorf("event timestamp = %v; want %v", ev.Timestamp, tt.want)
+				}
+			}
+			resp := decode[trackResp](t, w)
+			got := ""
+			for _, r := range resp.Warnings {
+				for _, fe := range r.Errors {
+					got = fe.Field
+				}
+			}
+			if got != tt.wantWarn {
+				t.Errorf("warning field = %q (%s); want %q", got, w.Body, tt.wantWarn)
+			}
+		})
+	}
+}
+
+func TestFutureMappedObservedAtClamped(t *testing.T) {
+	e := newEnv(t, func(c *config.Config, _ *api.Deps, _ *api.Options) {
+		c.Sources[0].Mapping.ObservedAt = &config.Field{Field: "traits.updated_at"}
+	})
+	w := e.do(t, request{path: "/v1/identify", basic: writeKey,
+		body: `{"userId":"u1","traits":{"plan":"pro","updated_at":"2099-01-01T00:00:00Z"}}`})
+	if w.Code != http.StatusOK {
+		t.Fatalf("POST = %d %s; want 200", w.Code, w.Body)
+	}
+	if rec := e.ingester.records()[0]; !rec.ObservedAt.Equal(now) {
+		t.Errorf("observed_at = %v; want the time received %v", rec.ObservedAt, now)
+	}
+	if !strings.Contains(w.Body.String(), `"field":"traits.updated_at"`) {
+		t.Errorf("body = %s; want a warning on traits.updated_at", w.Body)
+	}
+}
+
+func TestGroupTraitsStayOffThePerson(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  envOption
+	}{
+		{name: "mapped traits fields", opt: func(*config.Config, *api.Deps, *api.Options) {}},
+		{name: "attributes_from traits", opt: func(c *config.Config, _ *api.Deps, _ *api.Options) {
+			c.Sources[0].Mapping.AttributesFrom = "traits"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.opt)
+			w := e.do(t, request{path: "/v1/group", basic: writeKey, body: `{"userId":"u1","groupId":"acme",` +
+				`"traits":{"name":"Acme","plan":"enterprise","first_name":"Acme","email":"billing@acme.example"},` +
+				`"context":{"traits":{"email":"ann@example.com"}}}`})
+			if w.Code != http.StatusOK {
+				t.Fatalf("POST /v1/group = %d %s; want 200", w.Code, w.Body)
+			}
+			rec := e.ingester.records()[0]
+			if len(rec.Attributes) != 0 {
+				t.Errorf("person attributes = %v; want none from group traits", rec.Attributes)
+			}
+			if hasID(rec.Identifiers, "email", "billing@acme.example") {
+				t.Errorf("identifiers = %v; want no identifier from group traits", rec.Identifiers)
+			}
+			if !hasID(rec.Identifiers, "email", "ann@example.com") || !hasID(rec.Identifiers, "customer_id", "u1") {
+				t.Errorf("identifiers = %v; want the person's userId and context.traits.email", rec.Identifiers)
+			}
+			ev := rec.Events[0]
+			traits, _ := ev.Properties["traits"].(map[string]any)
+			if ev.Properties["groupId"] != "acme" || traits["name"] != "Acme" {
+				t.Errorf("group event properties = %v; want groupId and the group's traits", ev.Properties)
+			}
+		})
+	}
+}
+
+func TestInvalidUTF8IsAFieldError(t *testing.T) {
+	bad := "ann\xff@example.com"
+	tests := []struct {
+		name      string
+		path      string
+		body      string
+		wantCode  int
+		wantField string
+	}{
+		{name: "identify trait", path: "/v1/identify", wantCode: 400, wantField: "traits.email",
+			body: `{"userId":"u1","traits":{"email":"` + bad + `"}}`},
+		{name: "nested in an array", path: "/v1/track", wantCode: 400, wantField: "properties.items[1].sku",
+			body: `{"userId":"u1","event":"E","properties":{"items":[{"sku":"a"},{"sku":"` + "\xc3" + `"}]}}`},
+		{name: "a key", path: "/v1/track", wantCode: 400, wantField: "properties",
+			body: `{"userId":"u1","event":"E","properties":{"k` + "\xff" + `":1}}`},
+		{name: "batch item", path: "/v1/batch", wantCode: 200, wantField: "traits.email",
+			body: `{"batch":[{"type":"identify","userId":"u1","traits":{"email":"` + bad + `"}},{"type":"track","userId":"u2","event":"E"}]}`},
+		{name: "batch context", path: "/v1/batch", wantCode: 400, wantField: "context.page.title",
+			body: `{"batch":[{"type":"track","userId":"u2","event":"E"}],"context":{"page":{"title":"` + "\xfe" + `"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			w := e.do(t, request{path: tt.path, body: tt.body, basic: writeKey})
+			if w.Code != tt.wantCode {
+				t.Fatalf("POST %s = %d %s; want %d", tt.path, w.Code, w.Body, tt.wantCode)
+			}
+			want := `{"field":"` + tt.wantField + `","reason":"invalid UTF-8`
+			if !strings.Contains(w.Body.String(), want) {
+				t.Errorf("body = %s; want a field error %s…", w.Body, want)
+			}
+			for _, rec := range e.ingester.records() {
+				if hasID(rec.Identifiers, "email", "ann\uFFFD@example.com") {
+					t.Errorf("identifiers = %v; want no replaced e-mail", rec.Identifiers)
+				}
+			}
+		})
+	}
+}
+
+func TestBatchItemNumberOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	w := e.do(t, request{path: "/v1/batch", basic: writeKey,
+		body: `{"batch":[{"type":"track","userId":"u1","event":"E","properties":{"revenue":1e400}},{"type":"track","userId":"u2","event":"E"}]}`})
+	if w.Code != http.StatusOK {
+		t.Fatalf("POST /v1/batch = %d %s; want 200", w.Code, w.Body)
+	}
+	resp := decode[trackResp](t, w)
+	if len(resp.Rejected) != 1 || len(resp.Rejected[0].Errors) != 1 {
+		t.Fatalf("rejected = %+v; want one item with one error", resp.Rejected)
+	}
+	if fe := resp.Rejected[0].Errors[0]; fe.Field != "properties.revenue" || fe.Reason != "number out of range" {
+		t.Errorf("error = %+v; want properties.revenue: number out of range", fe)
+	}
+}
+
+func TestAllowedTraits(t *testing.T) {
+	e := newEnv(t, func(c *config.Config, _ *api.Deps, _ *api.Options) {
+		c.Sources[0].AllowedTraits = []string{"email", "first_name"}
+		c.Sources[0].Mapping.AttributesFrom = "traits"
+	})
+	w := e.do(t, request{path: "/v1/identify", basic: writeKey, body: `{"userId":"u1",` +
+		`"traits":{"email":"ann@example.com","first_name":"Ann","plan":"enterprise","is_admin":true},` +
+		`"context":{"traits":{"phone":"+447911123456","first_name":"Ann"}}}`})
+	if w.Code != http.StatusOK {
+		t.Fatalf("POST /v1/identify = %d %s; want 200", w.Code, w.Body)
+	}
+	rec := e.ingester.records()[0]
+	if _, ok := rec.Attributes["plan"]; ok {
+		t.Errorf("attributes = %v; want no plan (not an allowed trait)", rec.Attributes)
+	}
+	if _, ok := rec.Attributes["is_admin"]; ok {
+		t.Errorf("attributes = %v; want no is_admin (not an allowed trait)", rec.Attributes)
+	}
+	if rec.Attributes["first_name"] != "Ann" || !hasID(rec.Identifiers, "email", "ann@example.com") {
+		t.Errorf("record = %v %v; want the allowed traits first_name and email", rec.Attributes, rec.Identifiers)
+	}
+	if hasID(rec.Identifiers, "phone", "+447911123456") {
+		t.Errorf("identifiers = %v; want no phone from context.traits (not allowed)", rec.Identifiers)
+	}
+	for _, f := range []string{"traits.plan", "traits.is_admin", "context.traits.phone"} {
+		if !strings.Contains(w.Body.String(), `{"field":"`+f+`","reason":"not in the source's allowed_traits; dropped"}`) {
+			t.Errorf("body = %s; want a warning on %s", w.Body, f)
+		}
 	}
 }
