@@ -50,6 +50,9 @@ func runPulls(ctx context.Context, set *pull.Set, every time.Duration, out io.Wr
 	defer t.Stop()
 	for {
 		for _, res := range set.Tick(ctx, time.Now()) {
+			if res.Err != nil && ctx.Err() != nil {
+				continue // stopped mid-run: the next start runs it again
+			}
 			printPull(out, res)
 		}
 		select {
