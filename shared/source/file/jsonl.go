@@ -127,6 +127,7 @@ func (j *jsonlRows) Raw() any {
 	return j.row
 }
 
-func (j *jsonlRows) Line() int  { return j.line }
-func (j *jsonlRows) Bad() error { return j.bad }
-func (j *jsonlRows) Err() error { return j.err }
+func (j *jsonlRows) Line() int    { return j.line }
+func (j *jsonlRows) EndLine() int { return j.line }
+func (j *jsonlRows) Bad() error   { return j.bad }
+func (j *jsonlRows) Err() error   { return j.err }
