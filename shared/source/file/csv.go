@@ -176,12 +176,12 @@ func (c *csvRows) Next() bool {
 		return true
 	}
 	rec, res := c.record(first)
+	c.end = c.spans[len(c.spans)-1].num
 	switch {
 	case res.stop:
 		c.stop()
 		return false
 	case res.err != nil:
-		c.end = c.spans[len(c.spans)-1].num
 		c.bad = res.err
 		c.raw = string(trimEOL(c.rec))
 		return true
@@ -194,7 +194,6 @@ func (c *csvRows) Next() bool {
 		c.raw = string(trimEOL(c.rec))
 		return true
 	}
-	c.end = c.spans[len(c.spans)-1].num
 	for i, v := range rec {
 		c.row[c.header[i]] = v
 	}
