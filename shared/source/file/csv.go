@@ -245,9 +245,6 @@ func (c *csvRows) record(first physLine) ([]string, outcome) {
 	open, openCol, errCol, qerr := c.scan(trimEOL(first.text), false)
 	size := first.size
 	for qerr == nil && open {
-		if size > c.max {
-			return nil, c.resync(openCol, fmt.Sprintf("no closing quote within %d bytes (the row limit)", c.max))
-		}
 		l, ok := c.lines.read()
 		if !ok {
 			if c.lines.err != nil {
@@ -259,7 +256,7 @@ func (c *csvRows) record(first physLine) ([]string, outcome) {
 		c.rec = append(c.rec, l.text...)
 		c.spans = append(c.spans, span{start: start, end: len(c.rec), num: l.num, size: l.size, long: l.long})
 		size += 1 + l.size
-		if l.long {
+		if size > c.max {
 			return nil, c.resync(openCol, fmt.Sprintf("no closing quote within %d bytes (the row limit)", c.max))
 		}
 		open, _, errCol, qerr = c.scan(trimEOL(l.text), true)

@@ -75,8 +75,19 @@ func TestCSVResynchronisesAfterQuoteErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
+		max  int // row limit; 0 for the default
 		want []seen
 	}{
+		{
+			name: "a quoted field spanning lines beyond the row limit is an unterminated quote",
+			in:   "id,v\n1,\"aaaaaaaaaa\nbbbbbbbbbbbb\"\n2,c\n",
+			max:  20,
+			want: []seen{
+				{Line: 2, Bad: "no closing quote within 20 bytes", Raw: "1,\"aaaaaaaaaa"},
+				{Line: 3, Bad: "bare \"", Raw: "bbbbbbbbbbbb\""},
+				{Line: 4, ID: "2"},
+			},
+		},
 		{
 			name: "stray quote closed by a later line that cannot end a field",
 			in:   "id,name,city\nC1,\"Ann,Leeds\nC2,Bob,York\nC3,Carl,Bath\nC4,\"Dora\"x,Rome\nC5,Eve,Ely\n",
@@ -160,7 +171,7 @@ func TestCSVResynchronisesAfterQuoteErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sameSeen(t, tt.in, readAll(t, tt.in, file.ReadOptions{}), tt.want)
+			sameSeen(t, tt.in, readAll(t, tt.in, file.ReadOptions{MaxRowBytes: tt.max}), tt.want)
 		})
 	}
 }

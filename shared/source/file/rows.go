@@ -76,8 +76,8 @@ type ReadOptions struct {
 	// MaxRowBytes bounds one row (its final line break not counted); 0
 	// means DefaultMaxRowBytes. A longer line is reported as a bad row and
 	// reading goes on with the next line. A quoted CSV field that spans
-	// lines and does not close within the limit is taken for an
-	// unterminated quote: the line it opened on is the bad row, and the
+	// lines and would make its row longer is taken for an unterminated
+	// quote: the line it opened on is the bad row, and the
 	// lines after it are read again.
 	MaxRowBytes int
 }
