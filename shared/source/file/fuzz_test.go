@@ -2,8 +2,7 @@ package file_test
 
 import (
 	"bytes"
-	"encoding/csv"
-	"io"
+	"strings"
 	"testing"
 
 	"github.com/aurum-cdp/aurum/shared/config"
@@ -49,37 +48,91 @@ func FuzzCSV(f *testing.F) {
 		"a,a\n",
 		",\n",
 		"a,b\n1,\"unterminated\n",
+		"id,name,city\nC1,\"Ann,Leeds\nC2,Bob,York\nC4,\"Dora\"x,Rome\nid,name,city\n",
+		"id,v\n1,x,\"a\n2,b\n3,c\"\n4,d\r\n" + strings.Repeat("y", 80) + "\n5,e",
 	} {
 		f.Add([]byte(s))
 	}
 	opts := &config.CSVOptions{Comment: "#"}
+	const max = 64
 	f.Fuzz(func(t *testing.T, in []byte) {
-		rows, err := file.NewRows(bytes.NewReader(in), file.ReadOptions{Format: "csv", CSV: opts})
+		rows, err := file.NewRows(bytes.NewReader(in), file.ReadOptions{Format: "csv", CSV: opts, MaxRowBytes: max})
 		if err != nil {
 			return // a header error; reported whole
 		}
-		n := checkLines(t, in, rows)
-		if !plainText(in) || rows.Err() != nil {
+		if !plainText(in) {
+			checkLines(t, in, rows)
 			return
 		}
-		// Every record encoding/csv sees after the header is a row or a bad row.
-		ref := csv.NewReader(bytes.NewReader(in))
-		ref.Comment = '#'
-		want := -1 // the header
-		for {
-			_, err := ref.Read()
-			if err == io.EOF {
-				break
-			}
-			if _, ok := err.(*csv.ParseError); err != nil && !ok {
-				break
-			}
-			want++
-		}
-		if n != want {
-			t.Errorf("rows and bad rows = %d; want %d (records after the header)", n, want)
-		}
+		checkEveryLine(t, in, rows, max)
 	})
+}
+
+// checkEveryLine checks that every physical line after the header of
+// plain-text CSV input is blank, a comment, or part of exactly one row or
+// bad row (loaded + rejected = data lines), and that a bad row keeps the
+// raw text of its lines.
+func checkEveryLine(t *testing.T, in []byte, rows file.Rows, max int) {
+	t.Helper()
+	lines := bytes.SplitAfter(in, []byte("\n"))
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	text := func(from, to int) string { // lines from..to, final break dropped
+		s := string(bytes.Join(lines[from-1:to], nil))
+		s = strings.TrimSuffix(s, "\n")
+		if to == len(lines) || strings.HasSuffix(s, "\r") {
+			s = strings.TrimSuffix(s, "\r")
+		}
+		return s
+	}
+	covered := make([]int, len(lines)+1) // rows covering each line
+	first := 0
+	for rows.Next() {
+		from, to := rows.Line(), rows.EndLine()
+		if from < 1 || to < from || to > len(lines) {
+			t.Fatalf("row lines %d-%d; want within 1..%d", from, to, len(lines))
+		}
+		if first == 0 {
+			first = from
+		}
+		for l := from; l <= to; l++ {
+			covered[l]++
+		}
+		if (rows.Bad() == nil) == (rows.Row() == nil) {
+			t.Fatalf("line %d: Bad() = %v with Row() = %v; want exactly one of them", from, rows.Bad(), rows.Row())
+		}
+		if rows.Bad() == nil {
+			continue
+		}
+		raw, _ := rows.Raw().(string)
+		want := text(from, to)
+		if len(want) > max {
+			want = want[:min(max, file.MaxRawBytes)]
+		}
+		if raw != want {
+			t.Fatalf("bad row at lines %d-%d: Raw() = %q; want the raw text %q", from, to, raw, want)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("Err() = %v; want nil reading from memory", err)
+	}
+	if first == 0 {
+		return // header only
+	}
+	// Lines before the first row are the header, blank lines and
+	// comments; the header's lines are not known here, so the check
+	// starts at the first row.
+	for l := first; l <= len(lines); l++ {
+		s := text(l, l)
+		skippable := s == "" || strings.HasPrefix(s, "#")
+		switch {
+		case covered[l] > 1:
+			t.Fatalf("line %d is in %d rows; want one", l, covered[l])
+		case covered[l] == 0 && !skippable:
+			t.Fatalf("line %d (%q) is in no row, and is neither blank nor a comment", l, s)
+		}
+	}
 }
 
 func FuzzJSONL(f *testing.F) {
@@ -95,6 +148,9 @@ func FuzzJSONL(f *testing.F) {
 	const max = 64
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rows, err := file.NewRows(bytes.NewReader(in), file.ReadOptions{Format: "jsonl", MaxRowBytes: max})
+		if err != nil && !plainText(in) {
+			return // a broken gzip header
+		}
 		if err != nil {
 			t.Fatalf("NewRows error = %v; want none for JSON Lines", err)
 		}

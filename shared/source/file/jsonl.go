@@ -35,7 +35,7 @@ var errNotObject = errors.New("not a JSON object")
 func (j *jsonlRows) Next() bool {
 	for !j.done {
 		j.row, j.raw, j.bad = nil, "", nil
-		line, tooLong, err := j.readLine()
+		line, size, tooLong, err := j.readLine()
 		if err != nil && err != io.EOF {
 			j.done = true
 			j.err = fmt.Errorf("ingest: jsonl: line %d: %w", j.next, err)
@@ -48,7 +48,7 @@ func (j *jsonlRows) Next() bool {
 		j.next++
 		if tooLong {
 			j.raw = string(line[:min(len(line), MaxRawBytes)])
-			j.bad = fmt.Errorf("line longer than %d bytes", j.max)
+			j.bad = fmt.Errorf("line of %d bytes is longer than %d bytes (its first %d bytes are kept)", size, j.max, len(j.raw))
 			return true
 		}
 		line = bytes.TrimSpace(line)
@@ -64,28 +64,33 @@ func (j *jsonlRows) Next() bool {
 	return false
 }
 
-// readLine returns the next line without its line break. A line longer
-// than the limit is consumed to its end and returned truncated with
-// tooLong set. At the end of input it returns io.EOF with the last line,
-// which may be empty.
-func (j *jsonlRows) readLine() (line []byte, tooLong bool, err error) {
+// readLine returns the next line without its line break, and its length.
+// A line longer than the limit is consumed to its end and returned
+// truncated with tooLong set. At the end of input it returns io.EOF with
+// the last line, which may be empty.
+func (j *jsonlRows) readLine() (line []byte, size int, tooLong bool, err error) {
 	line, err = j.r.ReadSlice('\n')
+	size = len(line)
 	if err == bufio.ErrBufferFull {
 		j.buf = append(j.buf[:0], line...)
 		for err == bufio.ErrBufferFull {
 			line, err = j.r.ReadSlice('\n')
+			size += len(line)
 			if len(j.buf) <= j.max {
 				j.buf = append(j.buf, line...)
 			} else {
 				tooLong = true
 			}
 		}
+		if bytes.HasSuffix(line, []byte{'\n'}) {
+			size--
+		}
 		line = j.buf
+	} else if bytes.HasSuffix(line, []byte{'\n'}) {
+		size--
 	}
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
-	}
-	return line, tooLong || len(line) > j.max, err
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	return line, size, tooLong || size > j.max, err
 }
 
 // decodeObject decodes one line holding exactly one JSON object.
@@ -127,6 +132,7 @@ func (j *jsonlRows) Raw() any {
 	return j.row
 }
 
-func (j *jsonlRows) Line() int  { return j.line }
-func (j *jsonlRows) Bad() error { return j.bad }
-func (j *jsonlRows) Err() error { return j.err }
+func (j *jsonlRows) Line() int    { return j.line }
+func (j *jsonlRows) EndLine() int { return j.line }
+func (j *jsonlRows) Bad() error   { return j.bad }
+func (j *jsonlRows) Err() error   { return j.err }

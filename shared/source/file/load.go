@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
@@ -336,10 +337,11 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 	if err != nil {
 		return ld.classify(err)
 	}
-	received := ld.rep.StartedAt
-	observed := ld.info.LastModified
-	if observed.IsZero() {
-		observed = received
+	// The object's time, not the clock: loading the same object again
+	// must give the same records.
+	received := ld.info.LastModified
+	if received.IsZero() {
+		received = ld.rep.StartedAt
 	}
 	batch := make([]profile.Record, 0, ld.opts.BatchSize)
 	for rows.Next() {
@@ -356,7 +358,7 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 				ld.opts.Observer.Observe(ld.src.Name, nil, profile.Record{}, []mapping.FieldError{{Reason: bad.Error(), Fatal: true}})
 			}
 			ld.rep.Rejected++
-			if err := rej.add(rejectEntry{Line: line, Errors: []rejectReason{{Reason: bad.Error()}}, Row: rows.Raw()}); err != nil {
+			if err := rej.add(badEntry(line, bad, rows.Raw())); err != nil {
 				return nil, err
 			}
 			continue
@@ -364,7 +366,7 @@ func (ld *load) rows(ctx context.Context, body io.Reader, rej *rejects) (dataErr
 		rec, ferrs := ld.mapper.Map(rows.Row())
 		// Completed first: the observer remembers the record key (for
 		// erasure), and rejected rows are simply not committed.
-		ld.complete(&rec, line, received, observed)
+		ld.complete(&rec, line, received)
 		if ld.opts.Observer != nil {
 			ld.opts.Observer.Observe(ld.src.Name, rows.Row(), rec, ferrs)
 		}
@@ -420,8 +422,12 @@ func (ld *load) classify(err error) (dataErr, other error) {
 	}
 }
 
-// complete fills what the mapping leaves to the loader.
-func (ld *load) complete(rec *profile.Record, line int, received, observed time.Time) {
+// complete fills what the mapping leaves to the loader. A row without an
+// observed time keeps none: the pipeline then takes the receive time, the
+// object's LastModified, for survivorship, after the content key was
+// taken (pipeline.ContentKey hashes ObservedAt). So the same bytes under
+// another name or time are the same content, and duplicates.
+func (ld *load) complete(rec *profile.Record, line int, received time.Time) {
 	ln := strconv.Itoa(line)
 	if rec.Source == "" {
 		rec.Source = ld.src.Name
@@ -431,15 +437,14 @@ func (ld *load) complete(rec *profile.Record, line int, received, observed time.
 	}
 	rec.Location = ld.rep.Key + ":" + ln
 	rec.ReceivedAt = received
-	if rec.ObservedAt.IsZero() {
-		// The object's time, not the clock: loading the same object again
-		// must give the same record.
-		rec.ObservedAt = observed
-	}
 	mapping.FillEventDefaults(rec)
 	for i := range rec.Events {
-		if rec.Events[i].Source == "" {
-			rec.Events[i].Source = rec.Source
+		ev := &rec.Events[i]
+		if ev.Source == "" {
+			ev.Source = rec.Source
+		}
+		if ev.Timestamp.IsZero() {
+			ev.Timestamp = received
 		}
 	}
 }
@@ -499,6 +504,18 @@ type rejectEntry struct {
 	Errors   []rejectReason `json:"errors"`
 	// Row is the row as read (see Rows.Raw).
 	Row any `json:"row"`
+	// RowBase64 holds the exact bytes of a bad row whose text is not valid
+	// UTF-8 (Row then has U+FFFD in place of the invalid bytes).
+	RowBase64 []byte `json:"row_base64,omitempty"`
+}
+
+// badEntry is the entry of a row that could not be read.
+func badEntry(line int, bad error, raw any) rejectEntry {
+	e := rejectEntry{Line: line, Errors: []rejectReason{{Reason: bad.Error()}}, Row: raw}
+	if s, ok := raw.(string); ok && !utf8.ValidString(s) {
+		e.RowBase64 = []byte(s)
+	}
+	return e
 }
 
 type rejectReason struct {

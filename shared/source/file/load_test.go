@@ -248,8 +248,10 @@ func TestLoadCSV(t *testing.T) {
 	for _, r := range e.pipe.recs {
 		ids = append(ids, r.ID)
 		locs = append(locs, r.Location)
-		if !r.ReceivedAt.Equal(received) || !r.ObservedAt.Equal(modified) {
-			t.Errorf("record %s: ReceivedAt, ObservedAt = %v, %v; want %v (clock), %v (object time)", r.ID, r.ReceivedAt, r.ObservedAt, received, modified)
+		// No observed_at: the pipeline takes ReceivedAt, the object's
+		// time, after the content key (which must not depend on it).
+		if !r.ReceivedAt.Equal(modified) || !r.ObservedAt.IsZero() {
+			t.Errorf("record %s: ReceivedAt, ObservedAt = %v, %v; want %v (object time), zero", r.ID, r.ReceivedAt, r.ObservedAt, modified)
 		}
 		if r.Source != "crm" {
 			t.Errorf("record %s: Source = %q; want crm", r.ID, r.Source)
@@ -381,8 +383,8 @@ func TestLoadJSONL(t *testing.T) {
 	if o1.ID != "O-1" || !o1.ObservedAt.Equal(observed) {
 		t.Errorf("O-1: ID, ObservedAt = %q, %v; want O-1, %v (mapped)", o1.ID, o1.ObservedAt, observed)
 	}
-	if o2.ID != "O-2" || !o2.ObservedAt.Equal(modified) {
-		t.Errorf("O-2: ID, ObservedAt = %q, %v; want O-2, %v (object time)", o2.ID, o2.ObservedAt, modified)
+	if o2.ID != "O-2" || !o2.ObservedAt.IsZero() || !o2.ReceivedAt.Equal(modified) {
+		t.Errorf("O-2: ID, ObservedAt, ReceivedAt = %q, %v, %v; want O-2, zero (left to the pipeline), %v (object time)", o2.ID, o2.ObservedAt, o2.ReceivedAt, modified)
 	}
 	if len(o2.Events) != 1 {
 		t.Fatalf("O-2 events = %+v; want one", o2.Events)

@@ -41,12 +41,16 @@ type Rows interface {
 	// Next; its values may be kept.
 	Row() map[string]any
 	// Raw returns the current row as read, for the rejected file: the row
-	// itself for a good row, the fields read ([]string) for a bad CSV
-	// record, the text (string, at most MaxRawBytes) of a bad JSON line.
-	// It is only valid until the next call to Next.
+	// itself for a good row; for a bad row its text (string) without the
+	// final line break: the whole of a bad CSV row, at most MaxRawBytes of
+	// a bad JSON line and of a row longer than the row limit (Bad then
+	// gives its length). It is only valid until the next call to Next.
 	Raw() any
 	// Line is the 1-based physical line on which the current row starts.
 	Line() int
+	// EndLine is the physical line on which the current row ends: Line,
+	// unless a quoted CSV field spans lines.
+	EndLine() int
 	// Bad reports why the current row could not be read, or nil. The
 	// reason never quotes the row's values.
 	Bad() error
@@ -59,7 +63,8 @@ type Rows interface {
 // ReadOptions.MaxRowBytes says otherwise.
 const DefaultMaxRowBytes = 1 << 20
 
-// MaxRawBytes bounds the raw text of a bad JSON line kept by Raw.
+// MaxRawBytes bounds the raw text kept by Raw of a bad JSON line and of a
+// row longer than the row limit.
 const MaxRawBytes = 4 << 10
 
 // ReadOptions say how to read a file.
@@ -68,10 +73,12 @@ type ReadOptions struct {
 	Format string
 	// CSV tunes format csv; nil means comma-delimited without comments.
 	CSV *config.CSVOptions
-	// MaxRowBytes bounds one row; 0 means DefaultMaxRowBytes. A longer
-	// JSON line is reported as bad and skipped; a longer CSV record (an
-	// unterminated quote, usually) stops the file, because the records
-	// after it cannot be told apart reliably.
+	// MaxRowBytes bounds one row (its final line break not counted); 0
+	// means DefaultMaxRowBytes. A longer line is reported as a bad row and
+	// reading goes on with the next line. A quoted CSV field that spans
+	// lines and would make its row longer is taken for an unterminated
+	// quote: the line it opened on is the bad row, and the
+	// lines after it are read again.
 	MaxRowBytes int
 }
 
