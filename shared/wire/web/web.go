@@ -8,7 +8,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/keys"
@@ -68,11 +67,8 @@ func Handler(p *app.Platform, opts api.Options) (http.Handler, error) {
 // mounts are the routes served beside the API's own, behind its
 // authorization: segments, identity, catalog and dashboard.
 func mounts(p *app.Platform) []api.Mount {
-	now := p.Clock
-	if now == nil {
-		now = time.Now
-	}
-	segs := segmentapi.Handler(segmentapi.Deps{Eval: p.Segments.Eval, Items: p.Store, Profiles: p.Store, Scan: p.Scan, Now: now})
+	// app.New sets p.Clock (time.Now by default).
+	segs := segmentapi.Handler(segmentapi.Deps{Eval: p.Segments.Eval, Items: p.Store, Profiles: p.Store, Scan: p.Scan, Now: p.Clock})
 	var out []api.Mount
 	for _, r := range segmentRoutes {
 		out = append(out, api.Mount{Pattern: r, Handler: segs})
