@@ -2,13 +2,14 @@ package embedded
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Blobs: the JSON bodies of profiles, records, events, outbox envelopes
@@ -27,9 +28,13 @@ const (
 // (some 20 µs, mostly building Huffman codes).
 const minDeflate = 128
 
-// deflateLevel trades speed for size; 6 is compress/flate's default and
-// uses the dictionary well (levels 1 to 3 barely do).
-const deflateLevel = 6
+// deflateLevel trades speed for size. The encoder is klauspost/compress's
+// DEFLATE, whose output any RFC 1951 reader (compress/flate included)
+// inflates, so the file format does not depend on it. On a 2.3 kB profile
+// with 10 recent events its level 3 takes 20 µs and 334 bytes, against
+// compress/flate's default (6) at 58 µs and 317 bytes: a third of the CPU
+// for 5 % more bytes, on the path every change of a profile takes.
+const deflateLevel = 3
 
 var (
 	deflaters = sync.Pool{New: func() any {

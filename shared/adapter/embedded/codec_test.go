@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
@@ -84,6 +85,21 @@ func TestBlob(t *testing.T) {
 				t.Errorf("readBlob(blob(%q)) = %q, %v; want it back", tt.payload, got, err)
 			}
 		})
+	}
+}
+
+// TestBlobIsPlainDeflate checks the file format does not depend on the
+// encoder: a deflated blob inflates with the standard library's RFC 1951
+// reader and the preset dictionary alone.
+func TestBlobIsPlainDeflate(t *testing.T) {
+	payload := bytes.Repeat([]byte(`{"type":"track","name":"Product Viewed","properties":{"sku":"SKU-1"}}`), 8)
+	b := blob(payload)
+	if b[0] != blobDeflate {
+		t.Fatalf("blob(%d bytes) has tag %d; want %d", len(payload), b[0], blobDeflate)
+	}
+	var got bytes.Buffer
+	if _, err := got.ReadFrom(flate.NewReaderDict(bytes.NewReader(b[1:]), dictionary)); err != nil || !bytes.Equal(got.Bytes(), payload) {
+		t.Errorf("compress/flate inflates blob(%q) to %q, %v; want it back", payload, got.Bytes(), err)
 	}
 }
 

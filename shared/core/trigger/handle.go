@@ -78,12 +78,16 @@ func (e *Engine) HandleEvent(ctx context.Context, raw []byte) error {
 	if cause.EventID == "" {
 		cause.EventID = h.ID
 	}
+	flat, err := pattern.Flatten(raw) // once for every trigger's patterns
+	if err != nil {
+		return fault.Invalidf("trigger: event %s: %v", h.ID, err)
+	}
 	var errs []error
 	for _, c := range e.order {
 		if c.unless == nil {
 			continue
 		}
-		ok, err := c.unless.Match(raw)
+		ok, err := c.unless.MatchFlat(flat)
 		if err != nil {
 			e.log.WarnContext(ctx, "trigger: unless pattern failed", slog.String("trigger", c.cfg.ID), slog.String("error", err.Error()))
 			continue
@@ -93,7 +97,7 @@ func (e *Engine) HandleEvent(ctx context.Context, raw []byte) error {
 		}
 	}
 	for _, c := range e.order {
-		ok, err := c.when.Match(raw)
+		ok, err := c.when.MatchFlat(flat)
 		if err != nil {
 			e.log.WarnContext(ctx, "trigger: when pattern failed", slog.String("trigger", c.cfg.ID), slog.String("error", err.Error()))
 			continue

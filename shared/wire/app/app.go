@@ -53,6 +53,13 @@ type Parts struct {
 	// AtomicStats writes identity counters inside each record's change set
 	// (pipeline.Options.AtomicStats): local mode's embedded store.
 	AtomicStats bool
+	// GroupCommit, when above 0, puts the request paths (tracking API,
+	// webhooks; Platform.Requests) behind a pipeline.GroupCommit taking up to that
+	// many records per commit, so concurrent requests share commits:
+	// local mode, where one process serves every client. File loads and
+	// pulls keep their own batches (and their reports' profile counts). In AWS an instance serves one request at a time:
+	// there is nothing to group.
+	GroupCommit int
 	// Precompiled are segments compiled ahead of time (aurum compile);
 	// nil compiles every segment from source.
 	Precompiled *segment.Precompiled
@@ -79,6 +86,9 @@ type Platform struct {
 	// the suppression list of erased identifiers when the configuration
 	// asks for it (privacy.suppress_erased).
 	Ingester pipeline.Ingester
+	// Requests is what the request paths (tracking API, webhooks) feed:
+	// Ingester, behind a group commit when Parts.GroupCommit asks for one.
+	Requests pipeline.Ingester
 	Loader   *file.Loader
 	// Segments keeps memberships current: its extension runs inside every
 	// pipeline commit.
@@ -137,6 +147,10 @@ func New(p Parts) (*Platform, error) {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		pl.Loader = l
+	}
+	pl.Requests = pl.Ingester
+	if p.GroupCommit > 0 {
+		pl.Requests = pipeline.NewGroupCommit(pl.Ingester, p.GroupCommit)
 	}
 	return pl, nil
 }

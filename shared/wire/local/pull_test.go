@@ -86,6 +86,9 @@ func TestLocalModeRunsPullSources(t *testing.T) {
 	lm.WaitFor(t, "the first row's profile", 30*time.Second, func() bool { return profileExists(t, lm.Base, "ann@example.com") })
 	lfeed.add(source.Row{"id": "2", "email": "bob@example.com"})
 	lm.WaitFor(t, "the added row's profile", 30*time.Second, func() bool { return profileExists(t, lm.Base, "bob@example.com") })
+	// The run's line follows its checkpoint, which follows the commit the
+	// profile shows: wait for it rather than race it.
+	lm.WaitFor(t, "the second run's line", 30*time.Second, func() bool { return strings.Count(lm.Out.String(), "pull crm-db") >= 2 })
 	lm.Stop(t)
 	if got := strings.Count(lm.Out.String(), "pull crm-db"); got != 2 {
 		t.Errorf("output has %d pull lines; want 2 (one per run that read rows):\n%s", got, lm.Out)

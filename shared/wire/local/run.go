@@ -21,6 +21,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/http/api"
@@ -193,6 +194,9 @@ func (in *instance) platform(cfg *config.Config, sst *signalingStore) error {
 		// One bbolt transaction holds a record and its identity counters:
 		// a crash cannot commit one without the other.
 		AtomicStats: true,
+		// Concurrent requests share commits: one bbolt transaction (one
+		// fsync) for what arrived while the previous one ran.
+		GroupCommit: pipeline.DefaultGroupRecords,
 		Progress:    in.progress.update,
 		Scan: func(ctx context.Context) iter.Seq2[*profile.Profile, error] {
 			return segment.ScanProfiles(ctx, in.st)

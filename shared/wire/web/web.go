@@ -32,7 +32,7 @@ func API(p *app.Platform, opts api.Options) (*api.API, error) {
 	opts.Mounts = append(opts.Mounts, mounts(p)...)
 	deps := api.Deps{
 		// The API catalogues its messages itself, from the raw rows.
-		Ingester: p.Ingester,
+		Ingester: p.Requests,
 		Observer: p.Console.APIObserver(),
 		Profiles: p.Store,
 		Secrets:  p.Secrets,

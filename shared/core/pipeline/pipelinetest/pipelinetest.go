@@ -59,8 +59,14 @@ type Target struct {
 
 // Run runs every scenario, each on a fresh target from newTarget.
 func Run(t *testing.T, newTarget func(t *testing.T) Target) {
-	t.Run("Redelivery", func(t *testing.T) { testRedelivery(t, newTarget(t)) })
-	t.Run("HotProfile", func(t *testing.T) { testHotProfile(t, newTarget(t)) })
+	for _, grouped := range []bool{false, true} {
+		name := ""
+		if grouped {
+			name = "GroupCommit"
+		}
+		t.Run("Redelivery"+name, func(t *testing.T) { testRedelivery(t, newTarget(t), grouped) })
+		t.Run("HotProfile"+name, func(t *testing.T) { testHotProfile(t, newTarget(t), grouped) })
+	}
 }
 
 // Config is the configuration of the suite's pipelines: three identifier
@@ -123,18 +129,22 @@ type outcome struct {
 
 // ingestAll runs Writers writers at once, each ingesting its own list of
 // records (lists[w]) in batches of 1 to maxBatch records, and sums their
-// results.
-func ingestAll(st store.Store, app store.Appender, lists [][]profile.Record, maxBatch int) outcome {
+// results. Grouped, they all call one GroupCommit over one pipeline.
+func ingestAll(st store.Store, app store.Appender, lists [][]profile.Record, maxBatch int, grouped bool) outcome {
 	var (
 		mu    sync.Mutex
 		out   outcome
 		wg    sync.WaitGroup
 		start = make(chan struct{})
 	)
+	shared := pipeline.NewGroupCommit(newPipeline(st, app), 0)
 	for w, mine := range lists {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 17))
-			p := newPipeline(st, app)
+			var p pipeline.Ingester = newPipeline(st, app)
+			if grouped {
+				p = shared
+			}
 			<-start
 			for len(mine) > 0 {
 				n := min(len(mine), 1+r.IntN(maxBatch))
@@ -167,11 +177,11 @@ func shuffled(recs []profile.Record) [][]profile.Record {
 	return lists
 }
 
-func testRedelivery(t *testing.T, tg Target) {
+func testRedelivery(t *testing.T, tg Target, grouped bool) {
 	const people, perPerson = 20, 3
 	recs := Messages("rd", people, perPerson)
 	st, app := tg.Store, tg.Appender
-	got := ingestAll(st, app, shuffled(recs), 10)
+	got := ingestAll(st, app, shuffled(recs), 10, grouped)
 	for _, err := range got.errs {
 		t.Errorf("Ingest() = %v; want nil (no call fails on a concurrent duplicate)", err)
 	}
@@ -187,7 +197,7 @@ func testRedelivery(t *testing.T, tg Target) {
 	checkStats(t, st, wantStats{records: n, clusters: people, links: n - people, size: perPerson})
 }
 
-func testHotProfile(t *testing.T, tg Target) {
+func testHotProfile(t *testing.T, tg Target, grouped bool) {
 	// One person, many devices: each writer sends messages of its own
 	// (distinct ids) for the same user at once, so every commit races
 	// the others' on the one profile.
@@ -198,7 +208,7 @@ func testHotProfile(t *testing.T, tg Target) {
 	for i, r := range all {
 		lists[i%Writers] = append(lists[i%Writers], r)
 	}
-	got := ingestAll(st, app, lists, 2)
+	got := ingestAll(st, app, lists, 2, grouped)
 	for _, err := range got.errs {
 		kind := "another failure"
 		if fault.Is(err, fault.ErrConflict) || fault.Is(err, fault.ErrRetryable) {
