@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -215,4 +217,41 @@ func checkAgainstTruth(t *testing.T, data string) {
 		people[p] = true
 	}
 	t.Logf("%d records in %d profiles for %d people", found, len(person), len(people))
+}
+
+// TestSamplesSurviveACrashDuringTheFirstCopy starts local mode on the data
+// folder a first start leaves when it dies while copying the samples: the
+// store exists, the samples mark too, the drop folder is empty. Every
+// sample is copied and loaded, and a later start copies nothing again.
+func TestSamplesSurviveACrashDuringTheFirstCopy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	data := t.TempDir()
+	st, err := embedded.OpenData(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if err := os.WriteFile(filepath.Join(data, "samples.pending"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lm := localtest.Start(t, "../../..", local.Options{Data: data, Samples: "../../../testdata/sample"})
+	lm.WaitFor(t, "the sample files' load reports", time.Minute, func() bool {
+		for _, k := range sampleFiles {
+			if _, ok := readReport(t, data, k); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	lm.Stop(t)
+	if _, err := os.Stat(filepath.Join(data, "samples.pending")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("samples mark after the copy: stat = %v; want it gone", err)
+	}
+	again := localtest.Start(t, "../../..", local.Options{Data: data, Samples: "../../../testdata/sample"})
+	again.Stop(t)
+	if strings.Contains(again.Out.String(), "first run:") {
+		t.Errorf("a later start copied the samples again:\n%s", again.Out)
+	}
 }

@@ -70,6 +70,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if fresh && o.Samples != "" {
+		// Marked before the store exists, cleared once every sample is in
+		// the drop folder: a crash in between copies them again on the
+		// next start (a file already loaded loads as duplicates).
+		if err := markSamples(o.Data); err != nil {
+			return err
+		}
+	}
 	st, err := embedded.OpenData(o.Data)
 	if err != nil {
 		return fmt.Errorf("local: open store (is another aurum local using %s?): %w", o.Data, err)
@@ -91,10 +99,13 @@ func Run(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	drop := in.dropFolder(ctx, fileSources(cfg))
-	if fresh && o.Samples != "" {
+	if o.Samples != "" && samplesPending(o.Data) {
 		n, err := copySamples(o.Samples, drop.Drop, drop.Sources)
 		if err != nil {
 			return err
+		}
+		if err := os.Remove(samplesMark(o.Data)); err != nil {
+			return fmt.Errorf("local: samples: %w", err)
 		}
 		fmt.Fprintf(o.Out, "first run: dropped %d sample files from %s into %s\n", n, o.Samples, drop.Drop)
 	}
@@ -376,6 +387,30 @@ func firstError(ctx context.Context, errc <-chan error) error {
 		}
 	}
 	return err
+}
+
+// samplesMark is the file that says the samples are still to be copied.
+func samplesMark(data string) string { return filepath.Join(data, "samples.pending") }
+
+// markSamples durably creates the samples mark.
+func markSamples(data string) error {
+	f, err := os.Create(samplesMark(data))
+	if err == nil {
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("local: samples: %w", err)
+	}
+	return nil
+}
+
+// samplesPending reports whether the samples mark is there.
+func samplesPending(data string) bool {
+	_, err := os.Stat(samplesMark(data))
+	return err == nil
 }
 
 // copySamples copies <samples>/<source>/* into <drop>/<source>/ for every
