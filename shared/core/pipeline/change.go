@@ -29,6 +29,11 @@ func (p *Pipeline) change(ctx context.Context, v *view, rec profile.Record, key 
 	if err != nil {
 		return store.Change{}, outcome{}, err
 	}
+	// One read for every identifier of the record: the links' owners now,
+	// and those of the others for lookupClaims later, from the view.
+	if _, err := v.owners(ctx, rec.Identifiers); err != nil {
+		return store.Change{}, outcome{}, err
+	}
 	owners, err := v.owners(ctx, identifiersOf(links))
 	if err != nil {
 		return store.Change{}, outcome{}, err

@@ -14,6 +14,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
+	"github.com/aurum-cdp/aurum/shared/port/store"
 )
 
 // fuzzyConfig links on customer id and email, and on similar names with
@@ -252,5 +253,31 @@ func TestNonRuleIdentifiersIndexedForLookup(t *testing.T) {
 	}
 	if !pr.HasIdentifier(stripe("cus_123")) {
 		t.Errorf("profile C2 identifiers = %v; want it to hold stripe_customer_id:cus_123 too", pr.Identifiers)
+	}
+}
+
+// ownerReads counts a store's Owners calls.
+type ownerReads struct {
+	store.Store
+	calls int
+}
+
+func (o *ownerReads) Owners(ctx context.Context, ids []profile.Identifier) (map[profile.Identifier]store.Owner, error) {
+	o.calls++
+	return o.Store.Owners(ctx, ids)
+}
+
+// TestLookupClaimsShareTheOwnersRead: a record carrying an identifier no
+// rule links on reads the owners of all its identifiers at once; the
+// lookup claim of the non-rule one costs no second read.
+func TestLookupClaimsShareTheOwnersRead(t *testing.T) {
+	cfg := *testConfig
+	cfg.Identifiers = append(slices.Clone(testConfig.Identifiers), config.IdentifierType{Name: "stripe_customer_id", Normalizer: "id"})
+	cfg.Identity.Rules = []config.MatchRule{{Name: "same-customer", Kind: "exact", Identifiers: []string{"customer_id"}}}
+	st := &ownerReads{Store: openStore(t)}
+	p := pipeline.New(pipeline.ConfigOf(&cfg), st, pipeline.Options{Clock: func() time.Time { return t0 }})
+	ingest(t, p, rec("crm", "1", t0, "customer_id:C1", "stripe_customer_id:cus_123"))
+	if st.calls != 1 {
+		t.Errorf("Owners calls for one record with a rule and a non-rule identifier = %d; want 1", st.calls)
 	}
 }
