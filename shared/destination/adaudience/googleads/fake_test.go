@@ -27,15 +27,16 @@ type fakeAds struct {
 	login    string
 	maxIDs   int // the client's configured bound, checked as well as 100,000
 
-	mu       sync.Mutex
-	known    map[string]bool // hashes of normalised values the test expects
-	poison   map[string]bool // hashes answered with a partial failure
-	jobs     map[string]*fakeJob
-	lists    map[string]map[string]bool // user list → identifier key → member
-	fail     map[int]fakeFailure        // request number → answer to give instead
-	requests int
-	bytes    int64
-	errs     []string
+	mu        sync.Mutex
+	known     map[string]bool // hashes of normalised values the test expects
+	poison    map[string]bool // hashes answered with a partial failure
+	jobs      map[string]*fakeJob
+	lists     map[string]map[string]bool // user list → identifier key → member
+	fail      map[int]fakeFailure        // request number → answer to give instead
+	requests  int
+	bytes     int64
+	consented int // jobs created declaring consent
+	errs      []string
 }
 
 type fakeJob struct {
@@ -171,6 +172,10 @@ func (f *fakeAds) create(w http.ResponseWriter, customer string, body []byte) {
 			Type     string `json:"type"`
 			Metadata struct {
 				UserList string `json:"userList"`
+				Consent  *struct {
+					AdUserData        string `json:"adUserData"`
+					AdPersonalization string `json:"adPersonalization"`
+				} `json:"consent"`
 			} `json:"customerMatchUserListMetadata"`
 		} `json:"job"`
 	}
@@ -185,6 +190,14 @@ func (f *fakeAds) create(w http.ResponseWriter, customer string, body []byte) {
 	}
 	if m := listName.FindStringSubmatch(req.Job.Metadata.UserList); m == nil || m[1] != customer {
 		f.errorf("create: userList = %q; want customers/%s/userLists/{id}", req.Job.Metadata.UserList, customer)
+	}
+	if c := req.Job.Metadata.Consent; c != nil {
+		for _, v := range []string{c.AdUserData, c.AdPersonalization} {
+			if v != "GRANTED" && v != "DENIED" && v != "UNSPECIFIED" && v != "UNKNOWN" {
+				f.errorf("create: consent value %q is not a ConsentStatus", v)
+			}
+		}
+		f.consented++
 	}
 	name := fmt.Sprintf("customers/%s/offlineUserDataJobs/%d", customer, 1000+len(f.jobs))
 	f.jobs[name] = &fakeJob{list: req.Job.Metadata.UserList}

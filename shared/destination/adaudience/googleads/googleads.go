@@ -76,6 +76,11 @@ type Config struct {
 	// Address names the member attributes holding the address
 	// identifier's parts; DefaultAddress when zero.
 	Address Address
+	// DeclareConsent sets the job's customerMatchUserListMetadata.consent
+	// (adUserData and adPersonalization GRANTED), which Google requires
+	// for users in the EEA: set it when the destination's runner sends
+	// only members whose consent allows ads (consent.Allowed).
+	DeclareConsent bool
 	// Now is the clock for Retry-After dates; time.Now when nil.
 	Now func() time.Time
 }
@@ -216,9 +221,13 @@ func (a *Audience) job(ctx context.Context, list, op string, members []destinati
 	var created struct {
 		ResourceName string `json:"resourceName"`
 	}
+	meta := map[string]any{"userList": list}
+	if a.cfg.DeclareConsent {
+		meta["consent"] = map[string]string{"adUserData": "GRANTED", "adPersonalization": "GRANTED"}
+	}
 	body := map[string]any{"job": map[string]any{
 		"type":                          "CUSTOMER_MATCH_USER_LIST",
-		"customerMatchUserListMetadata": map[string]string{"userList": list},
+		"customerMatchUserListMetadata": meta,
 	}}
 	if err := a.call(ctx, "customers/"+a.cfg.CustomerID+"/offlineUserDataJobs:create", body, &created); err != nil {
 		return err

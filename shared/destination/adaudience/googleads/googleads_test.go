@@ -267,6 +267,24 @@ func TestFailures(t *testing.T) {
 	}
 }
 
+func TestDeclareConsent(t *testing.T) {
+	for _, declare := range []bool{false, true} {
+		t.Run(fmt.Sprint(declare), func(t *testing.T) {
+			f, srv := newFakeAds(t)
+			expectPeople(f)
+			a := newAudience(t, f, srv.URL, 0)
+			a.cfg.DeclareConsent = declare
+			if _, err := a.SyncAudience(context.Background(), destination.AudienceChange{ID: "b", Audience: "vip", Add: []destination.Member{people[0].member}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.consented == 1; got != declare {
+				t.Errorf("jobs declaring consent = %d; want declared %v", f.consented, declare)
+			}
+			f.check()
+		})
+	}
+}
+
 func TestUnmappedSegment(t *testing.T) {
 	f, srv := newFakeAds(t)
 	a := newAudience(t, f, srv.URL, 0)
