@@ -201,11 +201,29 @@ type payload struct {
 
 // answer is the documented response of the users edge.
 type answer struct {
-	AudienceID          string            `json:"audience_id"`
-	SessionID           json.Number       `json:"session_id"`
-	NumReceived         int               `json:"num_received"`
-	NumInvalidEntries   int               `json:"num_invalid_entries"`
-	InvalidEntrySamples map[string]string `json:"invalid_entry_samples"`
+	AudienceID          string          `json:"audience_id"`
+	SessionID           json.Number     `json:"session_id"`
+	NumReceived         int             `json:"num_received"`
+	NumInvalidEntries   int             `json:"num_invalid_entries"`
+	InvalidEntrySamples json.RawMessage `json:"invalid_entry_samples"`
+}
+
+// samples reads invalid_entry_samples tolerantly: an object of entry →
+// reason, or a list of entries; any other shape samples nothing (the
+// count still applies), so an answer Meta shapes differently never turns
+// an accepted batch into a retry.
+func (a answer) samples() map[string]string {
+	out := map[string]string{}
+	if json.Unmarshal(a.InvalidEntrySamples, &out) == nil {
+		return out
+	}
+	var list []string
+	if json.Unmarshal(a.InvalidEntrySamples, &list) == nil {
+		for _, e := range list {
+			out[e] = ""
+		}
+	}
+	return out
 }
 
 // send makes one request of rows and records what Meta accepted: rows
@@ -252,9 +270,9 @@ func (a *Audience) send(ctx context.Context, audience, method string, s sessionP
 	if err := json.Unmarshal(data, &ans); err != nil {
 		return &destination.RetryError{Err: fmt.Errorf("%s: decode answer: %w", what, err)}
 	}
-	invalid := 0
+	invalid, samples := 0, ans.samples()
 	for _, r := range rows {
-		if reason, bad := sampled(ans.InvalidEntrySamples, r.cells); bad {
+		if reason, bad := sampled(samples, r.cells); bad {
 			res.Rejected = append(res.Rejected, destination.Rejected{ProfileID: r.profileID, Reason: reason})
 			invalid++
 		}

@@ -210,6 +210,28 @@ func TestInvalidEntries(t *testing.T) {
 	}
 }
 
+func TestInvalidEntrySampleShapes(t *testing.T) {
+	h := hashOf("customer@example.com")
+	cases := []struct {
+		name, raw string
+		want      int
+	}{
+		{"object", `{"` + h + `":"Invalid EMAIL format"}`, 1},
+		{"list", `["` + h + `"]`, 1},
+		{"empty object", `{}`, 0},
+		{"other shape", `17`, 0},
+		{"absent", ``, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := answer{InvalidEntrySamples: json.RawMessage(c.raw)}.samples()
+			if len(got) != c.want {
+				t.Errorf("samples(%s) = %v; want %d", c.raw, got, c.want)
+			}
+		})
+	}
+}
+
 func TestFailures(t *testing.T) {
 	usage := `{"1234567890":[{"type":"custom_audience","call_count":100,"total_cputime":25,"total_time":25,"estimated_time_to_regain_access":3}]}`
 	cases := []struct {
