@@ -603,6 +603,10 @@ func (v *validator) golden(g *Golden) {
 		v.oneOf(p, s.Types[t], strategies, true)
 	}
 	for _, a := range slices.Sorted(maps.Keys(s.Attributes)) {
+		if strings.HasPrefix(a, "consent.") {
+			v.errorf(childPath("golden.survivorship.attributes", a), "consent attributes keep the latest observation (a withdrawal wins a tie); their strategy cannot be set")
+			continue
+		}
 		v.oneOf(childPath("golden.survivorship.attributes", a), s.Attributes[a], strategies, true)
 	}
 	names := make(map[string]string)

@@ -34,3 +34,11 @@ func TestValidateConsentAttributes(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateConsentSurvivorship(t *testing.T) {
+	in := base + "golden:\n  survivorship:\n    attributes:\n      consent.email: source_priority\n      plan: longest\n"
+	got := problems(t, in)
+	if len(got) != 1 || !strings.Contains(got[0], `golden.survivorship.attributes["consent.email"]: consent attributes keep the latest observation`) {
+		t.Errorf("problems = %q; want one refusing a strategy for consent.email", got)
+	}
+}
