@@ -376,6 +376,7 @@ func (v *validator) mapping(p string, src *Source) {
 		if name == "" {
 			v.errorf(ap, "empty attribute name")
 		}
+		v.consentAttribute(ap, name, f)
 		v.field(ap, &f, "")
 	}
 	if m.AttributesFrom != "" && src.Kind == KindFile && src.Format == FormatCSV {
@@ -403,6 +404,26 @@ func (v *validator) mapping(p string, src *Source) {
 
 // field checks one Field. noConst, when not empty, forbids const and says
 // why.
+// consentPurpose is the form of a purpose in a consent attribute's name
+// (package consent normalises Segment categories to it).
+var consentPurpose = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
+
+// consentAttribute checks an attribute named consent.<purpose>: its
+// purpose is lower-case letters, digits and single underscores, and its
+// value a boolean (true: granted, false: withdrawn).
+func (v *validator) consentAttribute(p, name string, f Field) {
+	purpose, ok := strings.CutPrefix(name, "consent.")
+	if !ok {
+		return
+	}
+	if !consentPurpose.MatchString(purpose) || len(purpose) > 64 {
+		v.errorf(p, "consent purpose %q: expected lower-case letters, digits and _ (at most 64)", purpose)
+	}
+	if f.Type != TypeBool {
+		v.errorf(p+".type", "%q for a consent attribute; expected bool (true: granted, false: withdrawn)", f.Type)
+	}
+}
+
 func (v *validator) field(p string, f *Field, noConst string) {
 	switch {
 	case f.Field != "" && f.Const != "":
@@ -582,6 +603,10 @@ func (v *validator) golden(g *Golden) {
 		v.oneOf(p, s.Types[t], strategies, true)
 	}
 	for _, a := range slices.Sorted(maps.Keys(s.Attributes)) {
+		if strings.HasPrefix(a, "consent.") {
+			v.errorf(childPath("golden.survivorship.attributes", a), "consent attributes keep the latest observation (a withdrawal wins a tie); their strategy cannot be set")
+			continue
+		}
 		v.oneOf(childPath("golden.survivorship.attributes", a), s.Attributes[a], strategies, true)
 	}
 	names := make(map[string]string)

@@ -3,7 +3,8 @@
 //
 // Survivorship is chosen per attribute (Rules.Strategy): most_recent
 // (default), source_priority, most_frequent, first_seen, longest, max, min
-// or union. Every strategy compares when the facts were observed
+// or union; consent attributes (consent.<purpose>) always keep the latest
+// observation, a withdrawal winning a tie (StrategyConsent). Every strategy compares when the facts were observed
 // (Record.ObservedAt), never when they arrived, so late or out-of-order
 // data does not overwrite newer values; ties go to the higher-priority
 // source, then to the greater record key, so the result does not depend
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/consent"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
 
@@ -101,8 +103,17 @@ func NewRules(g config.Golden, sources []config.Source) Rules {
 	return r
 }
 
+// StrategyConsent is the fixed strategy of consent attributes
+// (consent.<purpose>, package consent): the most recent observation
+// wins and, observed at the same time, a withdrawal (false) wins over a
+// grant. Configuration cannot change it.
+const StrategyConsent = "consent"
+
 // Strategy returns the survivorship strategy of the named attribute.
 func (r Rules) Strategy(name string) string {
+	if consent.IsAttribute(name) {
+		return StrategyConsent
+	}
 	if s, ok := r.Attributes[name]; ok {
 		return s
 	}
@@ -262,6 +273,13 @@ func (r Rules) better(st string, a, b profile.Attribute) bool {
 	case config.SurviveMax, config.SurviveMin:
 		if c := compareValues(a.Value, b.Value); c != 0 {
 			return (c > 0) == (st == config.SurviveMax)
+		}
+	case StrategyConsent:
+		if !a.ObservedAt.Equal(b.ObservedAt) {
+			return a.ObservedAt.After(b.ObservedAt)
+		}
+		if ga, gb := a.Value == true, b.Value == true; ga != gb {
+			return !ga // a withdrawal beats a grant of the same instant
 		}
 	}
 	return r.wins(a, b)

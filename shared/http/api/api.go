@@ -357,6 +357,8 @@ func (a *API) routes() *http.ServeMux {
 	handle(http.MethodGet, "/v1/profiles/{id}/events", a.profileEvents)
 	handle(http.MethodGet, "/v1/profiles/{id}/provenance", a.profileProvenance)
 	handle(http.MethodGet, "/v1/profiles/{id}/export", a.profileExport)
+	handle(http.MethodGet, "/v1/profiles/{id}/consent", a.profileConsent)
+	handle(http.MethodPut, "/v1/profiles/{id}/consent", a.putConsent)
 	handle(http.MethodDelete, "/v1/profiles/{id}", a.profileErase)
 	handle(http.MethodPost, "/v1/webhooks/{source}", a.webhook)
 	handle(http.MethodGet, "/v1/projects/{writeKey}/settings", a.sdkSettings)

@@ -96,6 +96,8 @@ func scopeOf(pattern string) string {
 		return "signature"
 	case method == http.MethodDelete:
 		return keys.ScopeErase
+	case method == http.MethodPut:
+		return keys.ScopeAdmin
 	case method == http.MethodPost && !strings.HasPrefix(path, "/v1/segments"):
 		return keys.ScopeIngest
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/consent"
 	"github.com/aurum-cdp/aurum/shared/core/golden"
 	"github.com/aurum-cdp/aurum/shared/core/mapping"
 	"github.com/aurum-cdp/aurum/shared/http/httperr"
@@ -307,6 +308,7 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		return p
 	}
 
+	warnings = addConsent(&rec, row, warnings)
 	rec.Source = src.src.Name
 	if src.src.Mapping.RecordID == nil || rec.ID == "" {
 		rec.ID = msgID
@@ -334,6 +336,28 @@ func (a *API) prepare(index int, row map[string]any, typ, batchSentAt string, sr
 		p.fromAnon, p.fromUser = aliasCandidates(src.mapper, mapped, rec.Identifiers)
 	}
 	return p
+}
+
+// addConsent adds the consent of the message's
+// context.consent.categoryPreferences (Segment's Consent Management) to
+// rec as consent.<purpose> attributes, observed when the message was
+// (package consent); a value the source's own mapping set is kept.
+// Unusable values are warnings, never a rejection.
+func addConsent(rec *profile.Record, row map[string]any, warnings []mapping.FieldError) []mapping.FieldError {
+	attrs, warns := consent.FromSegment(row)
+	for _, w := range warns {
+		warnings = append(warnings, mapping.FieldError{Field: w.Field, Reason: w.Reason})
+	}
+	for k, v := range attrs {
+		if _, set := rec.Attributes[k]; set {
+			continue
+		}
+		if rec.Attributes == nil {
+			rec.Attributes = map[string]any{}
+		}
+		rec.Attributes[k] = v
+	}
+	return warnings
 }
 
 // personRow returns the part of a message the source's mapping sees. A
