@@ -50,6 +50,9 @@ func (v *validator) destinations(segments map[string]string) {
 		if d.Kind == DestinationEvent && (d.Events != nil || d.Profiles != nil || d.Audiences != nil) {
 			v.errorf(p+".kind", "event destinations publish a trigger's TriggerFired and serve only triggers; remove events, profiles and audiences")
 		}
+		if d.Kind == DestinationEvent && len(d.Purposes) > 0 {
+			v.errorf(p+".purposes", "event destinations publish on Aurum's own bus, where consent is not checked; remove purposes")
+		}
 		if d.Events != nil {
 			v.eventForwarding(p+".events", d.Events)
 		}

@@ -122,3 +122,24 @@ func (r *Presets) names() string {
 	}
 	return fmt.Sprint(n)
 }
+
+// ActionPreset makes an action kind (webhook, sqs, event) a destination
+// kind: the destination's settings become the action's (settings picks
+// them, such as config.TriggerAction{Webhook: d.Webhook}), the action is
+// built by Env.Actions, and each item (event, profile, audience change)
+// is delivered as its own Delivery.
+func ActionPreset(kind string, settings func(d config.Destination) config.TriggerAction) Preset {
+	return Preset{
+		Name: kind,
+		Defaults: Defaults{Profile: map[string]string{
+			"id": "profile.id", "identifiers": "profile.identifiers", "attributes": "profile.attributes",
+		}},
+		Build: func(d config.Destination, env Env) (Sink, error) {
+			a, err := env.Actions.BuildAction(settings(d))
+			if err != nil {
+				return Sink{}, err
+			}
+			return Sink{Action: a}, nil
+		},
+	}
+}

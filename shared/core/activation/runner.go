@@ -217,6 +217,9 @@ func (r *Runner) build(cfg *config.Destination) (*dest, error) {
 // capabilities refuses what the kind cannot receive.
 func (d *dest) capabilities() error {
 	s, c := d.sink, d.cfg
+	if _, staged := s.Action.(destination.Staged); staged && (c.Events != nil || c.Profiles != nil || c.Audiences != nil) {
+		return fmt.Errorf("kind: %s destinations serve only triggers", c.Kind)
+	}
 	switch {
 	case c.Events != nil && s.Events == nil && s.Action == nil:
 		return fmt.Errorf("events: kind %s does not forward events", c.Kind)

@@ -84,9 +84,9 @@ func build(d config.Destination, env destination.Env) (destination.Sink, error) 
 }
 
 type client struct {
-	api                   apicall.Client
-	cred                  apicall.Credential
-	base                  string
+	api                    apicall.Client
+	cred                   apicall.Credential
+	base                   string
 	object, field, version string
 }
 
