@@ -115,7 +115,7 @@ type dest struct {
 // name the destination and the setting ("destinations[1] (crm).options:
 // list_id: missing").
 func New(dests []config.Destination, d Deps, o Options) (*Runner, error) {
-	if d.Profiles == nil || d.State == nil {
+	if len(dests) > 0 && (d.Profiles == nil || d.State == nil) {
 		return nil, fmt.Errorf("activation: the runner needs profiles and state")
 	}
 	if d.Deliverer == nil {
