@@ -291,4 +291,3 @@ func TestDestinationsEndToEnd(t *testing.T) {
 		}
 	})
 }
-
