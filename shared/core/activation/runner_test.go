@@ -25,7 +25,9 @@ type mem struct {
 	items    map[string]store.Item
 }
 
-func newMem() *mem { return &mem{profiles: map[string]profile.Profile{}, items: map[string]store.Item{}} }
+func newMem() *mem {
+	return &mem{profiles: map[string]profile.Profile{}, items: map[string]store.Item{}}
+}
 
 func (m *mem) Profile(_ context.Context, id string) (profile.Profile, error) {
 	m.mu.Lock()
