@@ -81,3 +81,10 @@ func (r *Runner) Schedules() map[string]time.Duration {
 	}
 	return out
 }
+
+// FullSyncNamed is FullSync returning the counts (the Lambda handler's
+// view).
+func (r *Runner) FullSyncNamed(ctx context.Context, name string) (added, removed int, err error) {
+	rep, err := r.FullSync(ctx, name)
+	return rep.Added, rep.Removed, err
+}
