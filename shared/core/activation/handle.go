@@ -28,7 +28,22 @@ func (r *Runner) HandleBatch(ctx context.Context, envs []events.Envelope) error 
 	if len(r.dests) == 0 {
 		return nil
 	}
-	w := &work{r: r, profiles: map[string]profileResult{}, plans: map[*dest]*plan{}}
+	return r.handle(ctx, nil, envs)
+}
+
+// HandleFor processes one event for the named destination only (in AWS
+// each destination's rule names it, so an event two destinations need
+// is handled once for each).
+func (r *Runner) HandleFor(ctx context.Context, name string, env events.Envelope) error {
+	d, ok := r.named[name]
+	if !ok {
+		return fault.Invalidf("activation: no destination %q", name)
+	}
+	return r.handle(ctx, d, []events.Envelope{env})
+}
+
+func (r *Runner) handle(ctx context.Context, only *dest, envs []events.Envelope) error {
+	w := &work{r: r, only: only, profiles: map[string]profileResult{}, plans: map[*dest]*plan{}}
 	for _, env := range envs {
 		if err := w.route(ctx, env); err != nil {
 			return err
@@ -40,6 +55,7 @@ func (r *Runner) HandleBatch(ctx context.Context, envs []events.Envelope) error 
 // work is the batches being planned for one HandleBatch.
 type work struct {
 	r        *Runner
+	only     *dest // nil: every destination
 	profiles map[string]profileResult
 	plans    map[*dest]*plan
 }
@@ -70,6 +86,14 @@ type head struct {
 	SegmentID string `json:"segment_id"`
 }
 
+// dests are the destinations this work is for.
+func (w *work) dests() []*dest {
+	if w.only != nil {
+		return []*dest{w.only}
+	}
+	return w.r.dests
+}
+
 func (w *work) plan(d *dest) *plan {
 	p := w.plans[d]
 	if p == nil {
@@ -88,7 +112,7 @@ func (w *work) route(ctx context.Context, env events.Envelope) error {
 		}
 	}
 	var flat *pattern.Flat
-	for _, d := range w.r.dests {
+	for _, d := range w.dests() {
 		if d.aurum == nil {
 			continue
 		}
@@ -183,7 +207,7 @@ func (w *work) aurumEvent(ctx context.Context, d *dest, env events.Envelope, pro
 }
 
 func (w *work) profileUpdated(ctx context.Context, pu events.ProfileUpdated) error {
-	for _, d := range w.r.dests {
+	for _, d := range w.dests() {
 		sync := d.cfg.Profiles != nil && d.wantsChange(pu)
 		names := d.trackedNames(pu.EventNames)
 		if !sync && len(names) == 0 {
@@ -286,7 +310,7 @@ func (pl *plan) addMember(d *dest, p profile.Profile) {
 // membership adds an audience change: an entry needs consent, an exit is
 // always sent (leaving a tool's audience never needs consent).
 func (w *work) membership(ctx context.Context, profileID, segmentID string, entered bool) error {
-	for _, d := range w.r.dests {
+	for _, d := range w.dests() {
 		if !d.segments[segmentID] {
 			continue
 		}

@@ -99,7 +99,7 @@ func (r *Runner) markForwarded(ctx context.Context, ms []mark) error {
 // configuration order; a destination's failure does not stop the others.
 func (w *work) flush(ctx context.Context) error {
 	var errs []error
-	for _, d := range w.r.dests {
+	for _, d := range w.dests() {
 		pl := w.plans[d]
 		if pl == nil {
 			continue

@@ -1,5 +1,6 @@
 // Package destinations is the Lambda handler of functions/destinations:
-// EventBridge rules deliver Aurum's events to it (one event per
+// each destination's EventBridge rule delivers the events it needs as
+// {"destination": NAME, "event": <the EventBridge event>} (one event per
 // invocation, asynchronously: Lambda retries twice, then the function's
 // dead-letter queue keeps the event), and a scheduled rule, or an
 // operator, invokes it with {"sync": "NAME"} for a full audience
@@ -19,7 +20,7 @@ import (
 
 // Runner is the part of activation.Runner the handler drives.
 type Runner interface {
-	Handle(ctx context.Context, env events.Envelope) error
+	HandleFor(ctx context.Context, destination string, env events.Envelope) error
 	FullSyncNamed(ctx context.Context, name string) (added, removed int, err error)
 }
 
@@ -37,9 +38,15 @@ func New(r Runner, log *slog.Logger) *Handler {
 	return &Handler{r: r, log: log}
 }
 
-// invocation is an EventBridge event or a re-sync request.
+// invocation is a destination's event or a re-sync request.
 type invocation struct {
-	Sync       string          `json:"sync"`
+	Sync        string   `json:"sync"`
+	Destination string   `json:"destination"`
+	Event       *ebEvent `json:"event"`
+}
+
+// ebEvent is an EventBridge event.
+type ebEvent struct {
 	ID         string          `json:"id"`
 	Source     string          `json:"source"`
 	DetailType string          `json:"detail-type"`
@@ -64,16 +71,17 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 		h.log.InfoContext(ctx, "destinations: re-synced", slog.String("destination", in.Sync), slog.Int("added", added), slog.Int("removed", removed))
 		return nil
 	}
-	if in.DetailType == "" {
-		return fault.Invalidf("destinations: invocation is neither an EventBridge event nor {\"sync\": NAME}")
+	if in.Destination == "" || in.Event == nil || in.Event.DetailType == "" {
+		return fault.Invalidf("destinations: invocation is neither {\"destination\": NAME, \"event\": EVENT} nor {\"sync\": NAME}")
 	}
+	ev := in.Event
 	var head struct {
 		EventID string `json:"event_id"`
 	}
-	_ = json.Unmarshal(in.Detail, &head)
+	_ = json.Unmarshal(ev.Detail, &head)
 	id := head.EventID
 	if id == "" {
-		id = in.ID
+		id = ev.ID
 	}
-	return h.r.Handle(ctx, events.Envelope{ID: id, Source: in.Source, DetailType: in.DetailType, Time: in.Time, Detail: in.Detail})
+	return h.r.HandleFor(ctx, in.Destination, events.Envelope{ID: id, Source: ev.Source, DetailType: ev.DetailType, Time: ev.Time, Detail: ev.Detail})
 }

@@ -13,7 +13,10 @@ type fake struct {
 	syncs []string
 }
 
-func (f *fake) Handle(_ context.Context, env events.Envelope) error {
+func (f *fake) HandleFor(_ context.Context, dest string, env events.Envelope) error {
+	if dest != "crm" {
+		return nil
+	}
 	f.envs = append(f.envs, env)
 	return nil
 }
@@ -31,10 +34,11 @@ func TestHandle(t *testing.T) {
 		sync    string
 		bad     bool
 	}{
-		{"an EventBridge event keeps Aurum's stable id", `{"id":"eb-1","source":"aurum","detail-type":"SegmentEntered","time":"2026-12-07T10:00:00Z","detail":{"event_id":"abc","profile_id":"p1"}}`, "abc", "", false},
-		{"without event_id the envelope id", `{"id":"eb-2","source":"com.shop","detail-type":"X","detail":{}}`, "eb-2", "", false},
+		{"an EventBridge event keeps Aurum's stable id", `{"destination":"crm","event":{"id":"eb-1","source":"aurum","detail-type":"SegmentEntered","time":"2026-12-07T10:00:00Z","detail":{"event_id":"abc","profile_id":"p1"}}}`, "abc", "", false},
+		{"without event_id the envelope id", `{"destination":"crm","event":{"id":"eb-2","source":"com.shop","detail-type":"X","detail":{}}}`, "eb-2", "", false},
 		{"a re-sync request", `{"sync":"news"}`, "", "news", false},
 		{"neither", `{"hello":1}`, "", "", true},
+		{"an event without its destination", `{"id":"eb-3","source":"aurum","detail-type":"X","detail":{}}`, "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
