@@ -76,6 +76,7 @@ triggers:
 type tools struct {
 	mu    sync.Mutex
 	calls []toolCall
+	down  string // a path prefix answered 503 (a tool that is down)
 }
 
 type toolCall struct {
@@ -88,9 +89,14 @@ func (tl *tools) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var v map[string]any
 	_ = json.Unmarshal(b, &v)
 	tl.mu.Lock()
-	tl.calls = append(tl.calls, toolCall{r.Method, r.URL.Path, v})
+	down := tl.down != "" && strings.HasPrefix(r.URL.Path, tl.down)
+	if !down {
+		tl.calls = append(tl.calls, toolCall{r.Method, r.URL.Path, v})
+	}
 	tl.mu.Unlock()
 	switch {
+	case down:
+		w.WriteHeader(http.StatusServiceUnavailable)
 	case strings.HasSuffix(r.URL.Path, "/contacts/batch/upsert"):
 		fmt.Fprint(w, `{"status":"COMPLETE","results":[]}`)
 	case strings.HasPrefix(r.URL.Path, "/mailchimp/") && r.Method == http.MethodPut:
@@ -156,8 +162,12 @@ func newRig(t *testing.T, url string) *rig {
 	t.Cleanup(func() { r.bus.Close(context.Background()) })
 	r.relay = &local.Relay{Outbox: st, Publisher: r.bus}
 	all, _ := pattern.Parse([]byte(`{"source":["aurum"]}`))
-	for name, h := range map[string]bus.Handler{"triggers": eng.Handle, "destinations": runner.Handle,
-		"watch": func(_ context.Context, env events.Envelope) error { r.seen = append(r.seen, env); return nil }} {
+	handlers := map[string]bus.Handler{"triggers": eng.Handle,
+		"watch": func(_ context.Context, env events.Envelope) error { r.seen = append(r.seen, env); return nil }}
+	for _, name := range runner.Names() { // as local.Run subscribes them
+		handlers["destination:"+name] = func(ctx context.Context, env events.Envelope) error { return runner.HandleFor(ctx, name, env) }
+	}
+	for name, h := range handlers {
 		if err := r.bus.Subscribe(name, all, h); err != nil {
 			t.Fatal(err)
 		}
@@ -166,6 +176,14 @@ func newRig(t *testing.T, url string) *rig {
 }
 
 func (r *rig) settle() {
+	r.t.Helper()
+	r.drain()
+	if dead := r.bus.DeadLetters(); len(dead) > 0 {
+		r.t.Fatalf("bus dead letters: %v", dead[0].Err)
+	}
+}
+
+func (r *rig) drain() {
 	r.t.Helper()
 	for range 5 {
 		n, err := r.relay.Drain(context.Background())
@@ -178,9 +196,6 @@ func (r *rig) settle() {
 		if n == 0 {
 			break
 		}
-	}
-	if dead := r.bus.DeadLetters(); len(dead) > 0 {
-		r.t.Fatalf("bus dead letters: %v", dead[0].Err)
 	}
 }
 
@@ -199,6 +214,19 @@ func (r *rig) ingest(id, email string, attrs map[string]any, event string) strin
 	}
 	r.settle()
 	return res.ProfileIDs[0]
+}
+
+// ingestDrain is ingest that leaves dead letters for the test to read.
+func (r *rig) ingestDrain(id, email string, attrs map[string]any) {
+	r.t.Helper()
+	r.clk.Advance(time.Minute)
+	now := r.clk.Now()
+	rec := profile.Record{Source: "shop", ID: id, ObservedAt: now, ReceivedAt: now,
+		Identifiers: []profile.Identifier{{Type: "email", Value: email}}, Attributes: attrs}
+	if _, err := r.p.Ingester.Ingest(context.Background(), []profile.Record{rec}); err != nil {
+		r.t.Fatal(err)
+	}
+	r.drain()
 }
 
 func TestDestinationsEndToEnd(t *testing.T) {
@@ -268,6 +296,43 @@ func TestDestinationsEndToEnd(t *testing.T) {
 		tags := tl.find("/members/" + mailchimp.SubscriberHash("ann@example.com") + "/tags")
 		if len(tags) != 2 || fmt.Sprint(tags[1].body["tags"]) != "[map[name:VIP status:inactive]]" {
 			t.Errorf("Mailchimp tag calls %v; want VIP inactive after active", tags)
+		}
+	})
+
+	t.Run("a destination that is down fails alone; once back it receives what it missed, once", func(t *testing.T) {
+		tags := len(tl.find("/tags"))
+		hooks := len(tl.find("/hook"))
+		tl.mu.Lock()
+		tl.down = "/hook"
+		tl.mu.Unlock()
+		r.ingestDrain("a4", "ann@example.com", map[string]any{"tier": "gold"})
+		var missed []events.Envelope
+		for _, d := range r.bus.DeadLetters() {
+			if d.Subscriber != "destination:hook" {
+				t.Errorf("dead letter of %s: %v; want only the hook's", d.Subscriber, d.Err)
+				continue
+			}
+			missed = append(missed, d.Envelope)
+		}
+		if len(missed) != 1 || missed[0].DetailType != events.TypeSegmentEntered {
+			t.Fatalf("hook missed %v; want the SegmentEntered", missed)
+		}
+		if got := len(tl.find("/tags")) - tags; got != 1 {
+			t.Errorf("Mailchimp got %d tag calls while the hook was down; want exactly 1", got)
+		}
+		tl.mu.Lock()
+		tl.down = ""
+		tl.mu.Unlock()
+		for _, env := range missed { // the replay of the dead letter
+			if err := r.runner.HandleFor(context.Background(), "hook", env); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(tl.find("/hook")) - hooks; got != 1 {
+			t.Errorf("hook received %d requests after it came back; want the missed event once", got)
+		}
+		if got := len(tl.find("/tags")) - tags; got != 1 {
+			t.Errorf("replaying the hook's event sent Mailchimp %d tag calls; want still 1", got)
 		}
 	})
 

@@ -26,6 +26,7 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/http/api"
 	"github.com/aurum-cdp/aurum/shared/lambda/s3event"
+	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/pattern"
 	"github.com/aurum-cdp/aurum/shared/source/file"
@@ -242,10 +243,14 @@ func (in *instance) wireBus(cfg *config.Config, committed <-chan struct{}) error
 	if err := in.bus.Subscribe("triggers", nil, in.triggers.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	// The destinations receive what EventBridge rules route to the
-	// destinations function in AWS.
-	if err := in.bus.Subscribe("destinations", nil, in.dests.Handle); err != nil {
-		return fmt.Errorf("local: %w", err)
+	// Each destination is its own subscriber, as each has its own rule to
+	// the destinations function in AWS: one that is down is retried (and
+	// dead-lettered) alone, and the others receive nothing twice.
+	for _, name := range in.dests.Names() {
+		handle := func(ctx context.Context, env events.Envelope) error { return in.dests.HandleFor(ctx, name, env) }
+		if err := in.bus.Subscribe("destination:"+name, nil, handle); err != nil {
+			return fmt.Errorf("local: %w", err)
+		}
 	}
 	if err := in.bus.Subscribe("dashboard", nil, in.p.Console.Recorder.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
