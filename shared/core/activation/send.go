@@ -229,7 +229,9 @@ func (r *Runner) send(ctx context.Context, d *dest, b destination.Batch) error {
 	if err != nil {
 		return fmt.Errorf("activation: %s: encode batch: %w", d.cfg.Name, err)
 	}
-	del := destination.Delivery{ID: batchIDOf(b), Body: body, Data: map[string]any{"destination": d.cfg.Name, "op": b.Op}}
+	// Data also carries the batch itself, so the first attempt need not
+	// decode the body it was just encoded into; a replay decodes Body.
+	del := destination.Delivery{ID: batchIDOf(b), Body: body, Data: map[string]any{"destination": d.cfg.Name, "op": b.Op, "batch": b}}
 	if err := r.deps.Deliverer.Deliver(ctx, d.cfg.Name, d.action, del); err != nil {
 		n := b.Size()
 		r.count(d, func(s *Stats) { s.Failed += int64(n) })
@@ -261,9 +263,12 @@ type batchAction struct {
 
 // Deliver implements destination.Action.
 func (a *batchAction) Deliver(ctx context.Context, del destination.Delivery) error {
-	var b destination.Batch
-	if err := json.Unmarshal(del.Body, &b); err != nil {
-		return fault.Invalidf("activation: %s: delivery %s is not a batch: %v", a.d.cfg.Name, del.ID, err)
+	b, ok := del.Data["batch"].(destination.Batch)
+	if !ok || batchIDOf(b) != del.ID {
+		b = destination.Batch{}
+		if err := json.Unmarshal(del.Body, &b); err != nil {
+			return fault.Invalidf("activation: %s: delivery %s is not a batch: %v", a.d.cfg.Name, del.ID, err)
+		}
 	}
 	var res destination.Result
 	var err error
