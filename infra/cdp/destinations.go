@@ -93,8 +93,17 @@ func DestinationRoute(d config.Destination) (APIRoute, bool) {
 // needs no events (a destination only triggers name).
 func DestinationPattern(d config.Destination) (pattern []byte, ok bool, err error) {
 	var alts []map[string]any
-	if d.Profiles != nil || (d.Events != nil && len(d.Events.Tracked) > 0) {
+	tracked := d.Events != nil && len(d.Events.Tracked) > 0
+	switch {
+	case d.Profiles != nil || (tracked && slices.Contains(d.Events.Tracked, "*")):
 		alts = append(alts, map[string]any{"source": []any{events.Source}, "detail-type": []any{events.TypeProfileUpdated}})
+	case tracked: // only the updates that add events of those names
+		names := make([]any, 0, len(d.Events.Tracked))
+		for _, n := range d.Events.Tracked {
+			names = append(names, n)
+		}
+		alts = append(alts, map[string]any{"source": []any{events.Source}, "detail-type": []any{events.TypeProfileUpdated},
+			"detail": map[string]any{"event_names": names}})
 	}
 	if d.Audiences != nil {
 		segs := make([]any, 0, len(d.Audiences.Segments))

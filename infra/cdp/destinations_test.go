@@ -103,6 +103,26 @@ func TestDestinationPatternMatches(t *testing.T) {
 	}
 }
 
+func TestTrackedOnlyPatternSelectsTheirUpdates(t *testing.T) {
+	pat, ok, err := cdp.DestinationPattern(config.Destination{Events: &config.EventForwarding{Tracked: []string{"Order Completed"}}})
+	if err != nil || !ok {
+		t.Fatalf("DestinationPattern() = %s, %v, %v", pat, ok, err)
+	}
+	p, err := pattern.Parse(pat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for event, want := range map[string]bool{
+		`{"source":"aurum","detail-type":"ProfileUpdated","detail":{"event_names":["Page Viewed","Order Completed"]}}`: true,
+		`{"source":"aurum","detail-type":"ProfileUpdated","detail":{"event_names":["Page Viewed"]}}`:                   false,
+		`{"source":"aurum","detail-type":"ProfileUpdated","detail":{"changed_attributes":["email"]}}`:                  false,
+	} {
+		if got, err := p.Match([]byte(event)); err != nil || got != want {
+			t.Errorf("Match(%s) = %v, %v; want %v", event, got, err, want)
+		}
+	}
+}
+
 func TestAPIDestinations(t *testing.T) {
 	s := destFixture(t)
 	conns := resources(s.tpl, "AWS::Events::Connection")
