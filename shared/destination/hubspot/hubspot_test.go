@@ -120,6 +120,12 @@ func TestSyncProfiles(t *testing.T) {
 		{"all upserted", ok, members(3), 3, nil, nil, 0},
 		{"a member without e-mail is rejected before sending", ok,
 			append(members(2), destination.Member{ProfileID: "nomail", Attributes: map[string]any{"firstname": "X"}}), 2, []string{"nomail"}, nil, 0},
+		{"two profiles with one e-mail make one input (HubSpot refuses duplicates in a batch)", func(w http.ResponseWriter, ins []map[string]any) {
+			if len(ins) != 1 {
+				t.Errorf("%d inputs for one e-mail; want 1", len(ins))
+			}
+			ok(w, ins)
+		}, []destination.Member{{ProfileID: "a", Attributes: map[string]any{"email": "X@example.com"}}, {ProfileID: "b", Attributes: map[string]any{"email": "x@example.com"}}}, 1, nil, nil, 0},
 		{"207 multi-status rejects the inputs its errors name", func(w http.ResponseWriter, ins []map[string]any) {
 			w.WriteHeader(http.StatusMultiStatus)
 			fmt.Fprintf(w, `{"status":"COMPLETE","results":[{"id":"1"},{"id":"2"}],"numErrors":1,"errors":[{"status":"error","category":"VALIDATION_ERROR","context":{"ids":["%s"]}}]}`, ins[1]["id"])
