@@ -22,18 +22,19 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"local":    {"run the whole platform on this machine (HTTP API, drop folder, embedded store, bus)", runLocal},
-	"validate": {"check an aurum.yaml; errors name file:line:column", runValidate},
-	"schema":   {"print the JSON Schema of aurum.yaml", runSchema},
-	"compile":  {"compile the segments of an aurum.yaml ahead of time (make build puts them beside every bootstrap)", runCompile},
-	"gen":      {"generate dirty sample sources with ground truth", runGen},
-	"bus":      {"event bus tools: test-pattern", runBus},
-	"segments": {"segment tools: check, preview, counts, reconcile, sweep, rfm", runSegments},
-	"resolve":  {"resolve files offline into profiles (batch identity resolution, --diff, --explain)", runResolve},
-	"stats":    {"statistics: identity (matches per rule, merges, blocked merges)", runStats},
-	"catalog":  {"data catalog: per source and field, type, completeness, distinct, invalid rates; alerts", runCatalog},
-	"keys":     {"API keys in the local store: create (printed once), list, revoke", runKeys},
-	"unmerge":  {"split a profile of the local store by withdrawing a record or a link", runUnmerge},
+	"local":        {"run the whole platform on this machine (HTTP API, drop folder, embedded store, bus)", runLocal},
+	"validate":     {"check an aurum.yaml; errors name file:line:column", runValidate},
+	"schema":       {"print the JSON Schema of aurum.yaml", runSchema},
+	"compile":      {"compile the segments of an aurum.yaml ahead of time (make build puts them beside every bootstrap)", runCompile},
+	"gen":          {"generate dirty sample sources with ground truth", runGen},
+	"bus":          {"event bus tools: test-pattern", runBus},
+	"segments":     {"segment tools: check, preview, counts, reconcile, sweep, rfm", runSegments},
+	"resolve":      {"resolve files offline into profiles (batch identity resolution, --diff, --explain)", runResolve},
+	"stats":        {"statistics: identity (matches per rule, merges, blocked merges)", runStats},
+	"catalog":      {"data catalog: per source and field, type, completeness, distinct, invalid rates; alerts", runCatalog},
+	"keys":         {"API keys in the local store: create (printed once), list, revoke", runKeys},
+	"destinations": {"destinations: list, sync NAME (full audience re-sync from the local store)", runDestinations},
+	"unmerge":      {"split a profile of the local store by withdrawing a record or a link", runUnmerge},
 }
 
 // errUsage marks errors already explained by a usage message.
@@ -75,7 +76,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'aurum <command> -h' for a command's flags.")
 }

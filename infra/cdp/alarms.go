@@ -1,6 +1,9 @@
 package cdp
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -68,6 +71,10 @@ func (c *Cdp) alarms(p *CdpProps) {
 			alarm(id+"DeadLettersAlarm", "Aurum "+s.name+": events in the dead-letter queue",
 				q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}), 1, 1)
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.DestinationDeadLetters)) {
+		alarm("Destination"+pascal(name)+"DeadLettersAlarm", "Aurum destination "+name+": events its API destination could not take",
+			c.DestinationDeadLetters[name].MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}), 1, 1)
 	}
 	alarm("OutboxIteratorAgeAlarm", "Aurum outbox: the table stream is not drained (events are late)",
 		c.Functions[FnOutbox].Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{

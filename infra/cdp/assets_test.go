@@ -78,7 +78,7 @@ func TestLoadSchemas(t *testing.T) {
 
 func TestFunctionNames(t *testing.T) {
 	got := strings.Join(cdp.FunctionNames(), ",")
-	want := "api,fold,ingest-bus,ingest-s3,outbox,scheduler,segments,triggers"
+	want := "api,destinations,fold,ingest-bus,ingest-s3,outbox,scheduler,segments,triggers"
 	if got != want {
 		t.Errorf("FunctionNames() = %s; want %s", got, want)
 	}

@@ -51,6 +51,9 @@ const (
 	FnOutbox    = "outbox"
 	FnFold      = "fold"
 	FnScheduler = "scheduler"
+	// FnDestinations delivers to the destinations that need a lookup,
+	// consent or batching (docs/destinations.md).
+	FnDestinations = "destinations"
 )
 
 // Environment variables every function receives.
@@ -157,6 +160,14 @@ type Cdp struct {
 	// SchedulerRole is the role delayed trigger firings assume; nil when
 	// no trigger has a delay.
 	SchedulerRole awsiam.Role
+	// DestinationRules holds each destination's rule, by name.
+	DestinationRules map[string]awsevents.Rule
+	// APIDestinations holds the EventBridge API destination of each
+	// destination delivered without a function, by name.
+	APIDestinations map[string]awsevents.ApiDestination
+	// DestinationDeadLetters holds the dead-letter queue of each API
+	// destination's rule target, by destination name.
+	DestinationDeadLetters map[string]awssqs.Queue
 
 	// triggersName is the triggers function's name, set explicitly so
 	// that its environment can hold its own ARN.
@@ -174,6 +185,11 @@ func NewCdp(scope constructs.Construct, id string, props *CdpProps) *Cdp {
 		Roles:        map[string]awsiam.Role{},
 		DeadLetters:  map[string]awssqs.Queue{},
 		TriggerRules: map[string]awsevents.Rule{},
+
+		DestinationRules: map[string]awsevents.Rule{},
+		APIDestinations:  map[string]awsevents.ApiDestination{},
+
+		DestinationDeadLetters: map[string]awssqs.Queue{},
 	}
 	problems := p.problems()
 	if len(problems) > 0 {

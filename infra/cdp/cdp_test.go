@@ -210,7 +210,7 @@ func TestResourceCounts(t *testing.T) {
 		{"AWS::Scheduler::ScheduleGroup", 1},
 		{"AWS::ApiGatewayV2::Api", 1},
 		{"AWS::ApiGatewayV2::Stage", 1},
-		{"AWS::SQS::Queue", 7},
+		{"AWS::SQS::Queue", 8},
 		{"AWS::SNS::Topic", 1},
 		{"AWS::SNS::Subscription", 1},
 		{"AWS::KMS::Key", 1},
@@ -218,7 +218,7 @@ func TestResourceCounts(t *testing.T) {
 		{"AWS::Lambda::EventSourceMapping", 2},
 		// per function errors and throttles, per queue depth, iterator
 		// age of outbox and fold, API 5xx
-		{"AWS::CloudWatch::Alarm", 2*8 + 7 + 2 + 1},
+		{"AWS::CloudWatch::Alarm", 2*9 + 8 + 2 + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -233,8 +233,8 @@ func TestFunctions(t *testing.T) {
 	s := fixture(t)
 	fns := resources(s.tpl, "AWS::Lambda::Function")
 	ids := functionsByName(t, s)
-	if len(ids) != 8 {
-		t.Fatalf("functions = %v; want 8", ids)
+	if len(ids) != 9 {
+		t.Fatalf("functions = %v; want 9", ids)
 	}
 	for _, name := range cdp.FunctionNames() {
 		t.Run(name, func(t *testing.T) {
@@ -276,8 +276,8 @@ func TestFunctions(t *testing.T) {
 
 func TestLogRetention(t *testing.T) {
 	groups := resources(fixture(t).tpl, "AWS::Logs::LogGroup")
-	if len(groups) != 9 { // eight functions and the API's access logs
-		t.Errorf("log groups = %d; want 9", len(groups))
+	if len(groups) != 10 { // nine functions and the API's access logs
+		t.Errorf("log groups = %d; want 10", len(groups))
 	}
 	for id, g := range groups {
 		if got := props(g)["RetentionInDays"]; got != float64(30) {
@@ -881,7 +881,7 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("alarm %s actions = %s; want the alarm topic", id, jsonString(p["AlarmActions"]))
 		}
 	}
-	want := map[string]int{"Errors": 8, "Throttles": 8, "ApproximateNumberOfMessagesVisible": 7, "IteratorAge": 2, "5xx": 1}
+	want := map[string]int{"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 8, "IteratorAge": 2, "5xx": 1}
 	if jsonString(metrics) != jsonString(want) {
 		t.Errorf("alarms by metric = %v; want %v", metrics, want)
 	}

@@ -176,6 +176,7 @@ func LoadSchemas(dir string) ([]Schema, error) {
 func (c *Cdp) rules(p *CdpProps) {
 	c.triggerRules(p)
 	c.busSourceRules(p)
+	c.destinations(p)
 
 	// Scheduled rules live on the account's default bus.
 	awsevents.NewRule(c.Construct, jsii.String("SchedulerEveryMinute"), &awsevents.RuleProps{

@@ -59,6 +59,7 @@ var specs = []spec{
 	{FnOutbox, "Publishes outbox items from the table's stream to the bus", 256, 60, invokeStream, false},
 	{FnFold, "Folds appended events of known profiles into their profiles", 512, 120, invokeStream, true},
 	{FnScheduler, "Sweeps due segment re-evaluations every minute", 512, 55, invokeAsync, true},
+	{FnDestinations, "Delivers profiles, audiences and events to destinations", 512, 300, invokeAsync, true},
 }
 
 // Dynamo actions of functions with table access: item reads and writes,

@@ -48,6 +48,9 @@ func (c *Cdp) suppressions() {
 	for _, q := range c.DeadLetters {
 		suppress(q, "AwsSolutions-SQS3", reasonDLQ)
 	}
+	for _, q := range c.DestinationDeadLetters {
+		suppress(q, "AwsSolutions-SQS3", reasonDLQ)
+	}
 	suppress(c.API, "AwsSolutions-APIG4", reasonAPIAuth)
 
 	suppress(c.Roles[FnOutbox], "AwsSolutions-IAM5", reasonStreams, `/^Resource::\*$/`)

@@ -6,7 +6,7 @@ import (
 )
 
 // Kind returns the action's kind: the YAML key of its one set field
-// (webhook, event, sqs), or "" unless exactly one is set. It is the name
+// (webhook, event, sqs, destination), or "" unless exactly one is set. It is the name
 // under which shared/destination registers the kind's implementation, so a
 // new kind is a new field here and a registered destination.Kind; nothing
 // lists the kinds.
@@ -14,7 +14,7 @@ func (a TriggerAction) Kind() string {
 	v := reflect.ValueOf(a)
 	kind := ""
 	for i := range v.NumField() {
-		if f := v.Field(i); f.Kind() != reflect.Pointer || f.IsNil() {
+		if f := v.Field(i); f.IsZero() {
 			continue
 		}
 		if kind != "" {

@@ -28,6 +28,9 @@ type Config struct {
 	RFM *RFM `yaml:"rfm,omitempty" json:"rfm,omitempty"`
 	// Triggers react to segment transitions, events and attribute changes.
 	Triggers []Trigger `yaml:"triggers,omitempty" json:"triggers,omitempty"`
+	// Destinations are the tools Aurum sends events, profiles and
+	// audiences to (docs/destinations.md).
+	Destinations []Destination `yaml:"destinations,omitempty" json:"destinations,omitempty"`
 	// Subscribers are local mode's subscribers of the in-process bus.
 	Subscribers []Subscriber `yaml:"subscribers,omitempty" json:"subscribers,omitempty"`
 	// Privacy configures erasure (GDPR) behaviour.
@@ -577,6 +580,9 @@ type TriggerAction struct {
 	Event *EventAction `yaml:"event,omitempty" json:"event,omitempty"`
 	// SQS sends a message to an SQS queue.
 	SQS *SQSAction `yaml:"sqs,omitempty" json:"sqs,omitempty"`
+	// Destination names a destination of destinations: the firing is
+	// delivered to it, with its consent purposes checked.
+	Destination string `yaml:"destination,omitempty" json:"destination,omitempty"`
 }
 
 // WebhookAction sends an HTTP request signed with HMAC-SHA256 over

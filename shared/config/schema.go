@@ -23,6 +23,8 @@ var (
 	configSource []byte
 	//go:embed pull.go
 	pullSource []byte
+	//go:embed destinations.go
+	destinationsSource []byte
 )
 
 // Schema returns a JSON Schema (draft 2020-12) of aurum.yaml, generated from
@@ -33,7 +35,7 @@ var (
 // its committed output.
 func Schema() ([]byte, error) {
 	comments := make(map[string]string)
-	for _, src := range [][]byte{configSource, pullSource} {
+	for _, src := range [][]byte{configSource, pullSource, destinationsSource} {
 		m, err := typeComments(reflect.TypeFor[Config]().PkgPath(), src)
 		if err != nil {
 			return nil, fmt.Errorf("config: schema: %w", err)

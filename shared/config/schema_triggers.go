@@ -11,7 +11,7 @@ func (TriggerWhen) JSONSchemaExtend(s *jsonschema.Schema) {
 
 // JSONSchemaExtend requires exactly one action per entry.
 func (TriggerAction) JSONSchemaExtend(s *jsonschema.Schema) {
-	for _, k := range []string{"webhook", "event", "sqs"} {
+	for _, k := range []string{"webhook", "event", "sqs", "destination"} {
 		s.OneOf = append(s.OneOf, &jsonschema.Schema{Required: []string{k}})
 	}
 }

@@ -188,6 +188,7 @@ func (v *validator) config() {
 		v.rfm("rfm", c.RFM)
 	}
 	v.triggers(segments)
+	v.destinations(segments)
 	v.subscribers()
 	v.busSources()
 }

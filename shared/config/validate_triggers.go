@@ -102,7 +102,7 @@ func (v *validator) triggers(segments map[string]string) {
 			}
 		}
 		if len(tr.Actions) == 0 {
-			v.errorf(p+".actions", "missing; expected at least one of webhook, event, sqs")
+			v.errorf(p+".actions", "missing; expected at least one of webhook, event, sqs, destination")
 		}
 		for j := range tr.Actions {
 			v.triggerAction(indexPath(p+".actions", j), &tr.Actions[j])
@@ -160,16 +160,20 @@ func (v *validator) pattern(p string, pat EventPattern) {
 
 func (v *validator) triggerAction(p string, a *TriggerAction) {
 	n := 0
-	for _, set := range []bool{a.Webhook != nil, a.Event != nil, a.SQS != nil} {
+	for _, set := range []bool{a.Webhook != nil, a.Event != nil, a.SQS != nil, a.Destination != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		v.errorf(p, "has %d actions; expected exactly one of webhook, event, sqs", n)
+		v.errorf(p, "has %d actions; expected exactly one of webhook, event, sqs, destination", n)
 		return
 	}
 	switch {
+	case a.Destination != "":
+		if v.cfg.DestinationNamed(a.Destination) == nil {
+			v.errorf(p+".destination", "%q is not a destination declared under destinations", a.Destination)
+		}
 	case a.Webhook != nil:
 		v.webhookAction(p+".webhook", a.Webhook)
 	case a.SQS != nil:

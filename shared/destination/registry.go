@@ -95,3 +95,18 @@ func (r *Registry) list() string {
 	}
 	return "none"
 }
+
+// BuildAction builds the Action of a, whose errors start with the kind
+// ("webhook: secret: missing"), for callers that name the place
+// themselves (a destination of an action kind).
+func (r *Registry) BuildAction(a config.TriggerAction) (Action, error) {
+	name := a.Kind()
+	if !r.has(name) {
+		return nil, fmt.Errorf("unknown action kind %q (registered: %s): %w", name, r.list(), fault.ErrInvalid)
+	}
+	act, err := r.kinds[name].Build(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return act, nil
+}

@@ -8,12 +8,14 @@ import (
 
 	"github.com/aurum-cdp/aurum/shared/adapter/dir"
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
+	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
 )
 
 // Check builds, over a throwaway store, everything a start-up builds from
 // cfg — the identity engine, segments, mappings and webhook presets of
-// every source, the loader, the trigger engine with its action kinds,
+// every source, the loader, the trigger engine with its action kinds, the
+// destinations with their kinds,
 // the pull sources with their connectors, the subscribers' patterns — and
 // returns every error a start-up would stop on, joined. `aurum validate`
 // and local mode's start-up apply the same checks through it, so a
@@ -34,7 +36,9 @@ func Check(cfg *config.Config) error {
 		return fmt.Errorf("app: check: %w", err)
 	}
 	defer objs.Close()
-	p, err := New(Parts{Config: cfg, Store: st, Objects: objs})
+	// A resolver that is never asked: building checks that secrets are
+	// named, resolving them is for the running functions.
+	p, err := New(Parts{Config: cfg, Store: st, Objects: objs, Secrets: secrets.New(nil, nil, func(string) string { return "" })})
 	if err != nil {
 		return err
 	}

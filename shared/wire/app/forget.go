@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 
+	"github.com/aurum-cdp/aurum/shared/core/activation"
+
 	"github.com/aurum-cdp/aurum/shared/config"
 	"github.com/aurum-cdp/aurum/shared/core/catalog"
 	"github.com/aurum-cdp/aurum/shared/core/identity"
@@ -30,6 +32,7 @@ func Forgetters(cfg *config.Config, eng *identity.Engine) []store.Forgetter {
 		keys.Forgetter{},
 		privacy.Suppressions{},
 		pull.Forgetter{},
+		activation.Forgetter{},
 	}
 }
 

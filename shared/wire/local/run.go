@@ -21,11 +21,13 @@ import (
 	"github.com/aurum-cdp/aurum/shared/adapter/embedded"
 	"github.com/aurum-cdp/aurum/shared/adapter/secrets"
 	"github.com/aurum-cdp/aurum/shared/config"
+	"github.com/aurum-cdp/aurum/shared/core/activation"
 	"github.com/aurum-cdp/aurum/shared/core/pipeline"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/core/trigger"
 	"github.com/aurum-cdp/aurum/shared/http/api"
 	"github.com/aurum-cdp/aurum/shared/lambda/s3event"
+	"github.com/aurum-cdp/aurum/shared/model/events"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 	"github.com/aurum-cdp/aurum/shared/pattern"
 	"github.com/aurum-cdp/aurum/shared/source/file"
@@ -161,6 +163,8 @@ type instance struct {
 	relay    *Relay
 	triggers *trigger.Engine
 	sched    *trigger.StoreScheduler
+	// dests runs the destinations (docs/destinations.md).
+	dests *activation.Runner
 }
 
 // assemble wires the platform on the store and the bucket folder, its
@@ -248,11 +252,20 @@ func (in *instance) wireBus(cfg *config.Config, committed <-chan struct{}) error
 		}
 	}
 	in.relay = &Relay{Outbox: in.st, Publisher: in.bus, Wake: committed, Log: in.o.Logger}
-	if in.triggers, in.sched, _, err = in.p.LocalTriggers(nil); err != nil {
+	if in.triggers, in.sched, _, in.dests, err = in.p.LocalActivation(nil); err != nil {
 		return err
 	}
 	if err := in.bus.Subscribe("triggers", nil, in.triggers.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
+	}
+	// Each destination is its own subscriber, as each has its own rule to
+	// the destinations function in AWS: one that is down is retried (and
+	// dead-lettered) alone, and the others receive nothing twice.
+	for _, name := range in.dests.Names() {
+		handle := func(ctx context.Context, env events.Envelope) error { return in.dests.HandleFor(ctx, name, env) }
+		if err := in.bus.Subscribe("destination:"+name, nil, handle); err != nil {
+			return fmt.Errorf("local: %w", err)
+		}
 	}
 	if err := in.bus.Subscribe("dashboard", nil, in.p.Console.Recorder.Handle); err != nil {
 		return fmt.Errorf("local: %w", err)
@@ -321,7 +334,7 @@ func (in *instance) serve(ctx context.Context, cancel context.CancelFunc, ln net
 }
 
 // loops is how many goroutines start runs.
-const loops = 7
+const loops = 8
 
 // catalogFlush is how long the catalog statistics of request paths may
 // wait before they are written (the dashboard lags by at most that).
@@ -364,6 +377,7 @@ func (in *instance) start(ctx context.Context, wg *sync.WaitGroup, srv *http.Ser
 	go func() { defer wg.Done(); errc <- in.sched.Run(ctx, time.Second, in.triggers.Fire) }()
 	go func() { defer wg.Done(); errc <- sweep(ctx, in.st, time.Minute) }()
 	go func() { defer wg.Done(); errc <- in.catalogLoop(ctx) }()
+	go func() { defer wg.Done(); errc <- resyncLoop(ctx, in.dests, in.o.Logger) }()
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
