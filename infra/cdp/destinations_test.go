@@ -238,7 +238,7 @@ func TestDestinationGrants(t *testing.T) {
 		}
 	}
 	all := strings.Join(got, "\n")
-	for _, want := range []string{"aurum/hubspot", "aurum/salesforce", "parameter/aurum/mailchimp", "parameter/aurum/hook", "aurum-dest"} {
+	for _, want := range []string{"aurum/hubspot", "aurum/salesforce", "parameter/aurum/mailchimp", "parameter/aurum/hook", "aurum-dest", "aurum/google-ads", "aurum/meta"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("destinations function grants:\n%s\nwant one on %s", all, want)
 		}

@@ -1,43 +1,27 @@
 package activation
 
 import (
-	"strings"
-
+	"github.com/aurum-cdp/aurum/shared/core/consent"
 	"github.com/aurum-cdp/aurum/shared/model/profile"
 )
 
 // ConsentAttribute prefixes the attribute that holds a profile's consent
-// to a purpose: consent.marketing = true.
-const ConsentAttribute = "consent."
+// to a purpose: consent.marketing = true (package consent).
+const ConsentAttribute = consent.Prefix
 
-// Granted reports whether p has granted purpose. It is the one place the
-// runner reads consent: today the surviving attribute consent.<purpose>
-// (true, or the strings "true", "yes", "granted"); anything else, a
-// missing attribute included, is no consent.
+// Granted reports whether p has granted purpose: the surviving attribute
+// consent.<purpose> is true (package consent keeps it, latest observation
+// first, a withdrawal winning a tie). Anything else, a missing attribute
+// included, is no consent.
 func Granted(p profile.Profile, purpose string) bool {
-	a, ok := p.Attributes[ConsentAttribute+purpose]
-	if !ok {
-		return false
-	}
-	switch v := a.Value.(type) {
-	case bool:
-		return v
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true", "yes", "granted":
-			return true
-		}
-	}
-	return false
+	return consent.Allowed(p, []string{purpose})
 }
 
 // grantedAll reports whether p has granted every purpose, and the first
 // one missing.
 func grantedAll(p profile.Profile, purposes []string) (bool, string) {
-	for _, pu := range purposes {
-		if !Granted(p, pu) {
-			return false, pu
-		}
+	if m := consent.Missing(p, purposes); len(m) > 0 {
+		return false, m[0]
 	}
 	return true, ""
 }

@@ -348,7 +348,7 @@ func TestGranted(t *testing.T) {
 		v    any
 		want bool
 	}{
-		{"true", true, true}, {"false", false, false}, {"string yes", "Yes", true}, {"string no", "no", false},
+		{"true", true, true}, {"false", false, false}, {"string yes", "Yes", false}, {"string no", "no", false},
 		{"number", 1.0, false}, {"missing", nil, false},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,8 @@ import (
 	"github.com/aurum-cdp/aurum/shared/core/activation"
 	"github.com/aurum-cdp/aurum/shared/core/segment"
 	"github.com/aurum-cdp/aurum/shared/destination"
+	"github.com/aurum-cdp/aurum/shared/destination/adaudience/googleads"
+	"github.com/aurum-cdp/aurum/shared/destination/adaudience/meta"
 	"github.com/aurum-cdp/aurum/shared/destination/braze"
 	"github.com/aurum-cdp/aurum/shared/destination/event"
 	"github.com/aurum-cdp/aurum/shared/destination/httpjson"
@@ -31,6 +33,8 @@ func Presets() (*destination.Presets, error) {
 		mailchimp.Preset(),
 		salesforce.Preset(),
 		httpjson.Preset(),
+		googleads.Preset(),
+		meta.Preset(),
 		webhook.Preset(),
 		sqsaction.Preset(),
 		event.Preset(),
