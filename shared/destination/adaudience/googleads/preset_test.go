@@ -14,7 +14,9 @@ import (
 // secretMap resolves env references from a map.
 type secretMap map[string]string
 
-func (s secretMap) Resolve(_ context.Context, ref config.SecretRef) (string, error) { return s[ref.Env], nil }
+func (s secretMap) Resolve(_ context.Context, ref config.SecretRef) (string, error) {
+	return s[ref.Env], nil
+}
 
 func TestPresetBuildsFromConfig(t *testing.T) {
 	f, srv := newFakeAds(t)
